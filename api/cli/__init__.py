@@ -1,0 +1,54 @@
+"""The ``crosswalk`` command line.
+
+Every sub-command lives in its own module and registers itself on the parser;
+heavy imports happen inside the commands so that ``crosswalk --help`` is instant.
+Any :class:`linkage.LinkageError` (or file-system error) becomes a one-line
+message on standard error and exit status 2 — bad input never prints a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from api.cli import linkage_commands
+
+__all__ = ["main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="crosswalk",
+        description="Privacy-preserving record linkage and consent for co-response programs.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    linkage_commands.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit status."""
+    from linkage.errors import LinkageError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.handler(args)
+    except LinkageError as exc:
+        print(f"crosswalk {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"crosswalk {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"crosswalk {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return status
+
+
+def entry_point() -> None:  # pragma: no cover - thin console-script wrapper
+    """Console-script entry."""
+    sys.exit(main())

@@ -1,0 +1,252 @@
+"""Encode a whole CSV of identifiers into a JSON Lines file, safely.
+
+Reading is strict about the file and lenient about rows: a missing column, an
+empty file or a schema column absent from the header stops everything with one
+clear message; a malformed row (wrong number of cells, undecodable bytes, no
+record id, a repeated record id) is skipped and counted. Values that cannot be
+parsed are treated as missing and counted per field. Output goes to a temporary
+file renamed into place only when everything succeeded, so a failure never leaves
+a partial output file behind.
+
+Large files are encoded by a pool of worker processes (one per core): encoding is
+CPU-bound (HMAC and bit operations) and rows are independent.
+"""
+
+from __future__ import annotations
+
+import csv
+import multiprocessing
+import os
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from linkage.encoding import RecordEncoder
+from linkage.errors import InputDataError
+from linkage.records import CONTEXT_CATEGORIES
+
+__all__ = ["EncodeReport", "encode_csv", "encode_rows"]
+
+_CHUNK = 4000
+_PARALLEL_MIN_BYTES = 4_000_000
+csv.field_size_limit(1_000_000)
+
+Row = tuple[str, dict[str, str], dict[str, dict[str, str]]]
+
+
+@dataclass
+class EncodeReport:
+    """What happened while encoding a file (counts only, never values)."""
+
+    records: int = 0
+    skipped_rows: Counter[str] = field(default_factory=Counter)
+    missing: Counter[str] = field(default_factory=Counter)
+    unparseable: Counter[str] = field(default_factory=Counter)
+
+
+def encode_csv(
+    source: Path,
+    output: Path,
+    encoder: RecordEncoder,
+    *,
+    context: Mapping[str, Sequence[str]] | None = None,
+    progress: bool = False,
+) -> EncodeReport:
+    """Encode ``source`` into ``output`` (JSON Lines), atomically.
+
+    Args:
+        source: CSV with a header row, UTF-8.
+        output: Destination; written only if the whole file encodes.
+        encoder: The agency's :class:`RecordEncoder`.
+        context: Context category → input columns carried verbatim into ``context``.
+        progress: Show a progress bar on standard error.
+
+    Raises:
+        InputDataError: for file-level problems (see module docstring).
+    """
+    context = dict(context or {})
+    report = EncodeReport()
+    rows = _read_rows(source, encoder, context, report)
+    parallel = source.stat().st_size >= _PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent or Path("."))
+    try:
+        with (
+            os.fdopen(fd, "wb") as sink,
+            tqdm(disable=not progress, unit="rec", desc="encode", leave=False) as bar,
+        ):
+            for lines, statuses in _encode_chunks(rows, encoder, parallel=parallel):
+                sink.write(b"".join(line + b"\n" for line in lines))
+                report.records += len(lines)
+                report.missing.update(statuses["missing"])
+                report.unparseable.update(statuses["unparseable"])
+                bar.update(len(lines))
+        if report.records == 0:
+            raise InputDataError(f"{source} contains no usable records")
+        os.replace(tmp_name, output)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return report
+
+
+def encode_rows(
+    encoder: RecordEncoder, rows: Sequence[Row]
+) -> tuple[list[bytes], dict[str, Counter[str]]]:
+    """Encode rows in this process; return JSON lines and per-field status counts."""
+    lines: list[bytes] = []
+    statuses: dict[str, Counter[str]] = {"missing": Counter(), "unparseable": Counter()}
+    for record_id, values, ctx in rows:
+        record, status = encoder.encode(record_id, values)
+        record.context = ctx
+        lines.append(record.to_json())
+        for field_name, state in status.items():
+            if state != "ok":
+                statuses[state][field_name] += 1
+    return lines, statuses
+
+
+_WORKER: RecordEncoder | None = None
+
+
+def _worker_encode(rows: Sequence[Row]) -> tuple[list[bytes], dict[str, Counter[str]]]:
+    assert _WORKER is not None  # set before the fork  # noqa: S101
+    return encode_rows(_WORKER, rows)
+
+
+def _encode_chunks(
+    rows: Iterator[Row], encoder: RecordEncoder, *, parallel: bool
+) -> Iterator[tuple[list[bytes], dict[str, Counter[str]]]]:
+    chunks = _chunked(rows, _CHUNK)
+    if not parallel:
+        for chunk in chunks:
+            yield encode_rows(encoder, chunk)
+        return
+    global _WORKER  # handed to forked workers before the fork, never shared state
+    _WORKER = encoder
+    ctx = multiprocessing.get_context("fork")
+    try:
+        with ctx.Pool(os.cpu_count()) as pool:
+            yield from pool.imap(_worker_encode, chunks, chunksize=1)
+    finally:
+        _WORKER = None
+
+
+def _chunked(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    chunk: list[Row] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _read_rows(
+    source: Path, encoder: RecordEncoder, context: dict[str, Sequence[str]], report: EncodeReport
+) -> Iterator[Row]:
+    """Validate the header eagerly, then return a lazy iterator of good rows."""
+    try:
+        handle = source.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
+    except OSError as exc:
+        raise InputDataError(f"cannot open {source}: {exc.strerror}") from exc
+    reader = csv.reader(handle)
+    try:
+        header = next(reader)
+    except StopIteration:
+        handle.close()
+        raise InputDataError(f"{source} is empty (no header row)") from None
+    except csv.Error as exc:
+        handle.close()
+        raise InputDataError(f"{source} is not a readable CSV file: {exc}") from exc
+    try:
+        index = _header_index(source, header, encoder, context)
+    except InputDataError:
+        handle.close()
+        raise
+    return _good_rows(handle, reader, index, encoder, context, report)
+
+
+def _header_index(
+    source: Path, header: list[str], encoder: RecordEncoder, context: dict[str, Sequence[str]]
+) -> dict[str, int]:
+    names = [h.strip() for h in header]
+    if any(_undecodable(h) for h in names):
+        raise InputDataError(f"{source} is not UTF-8 text (undecodable bytes in the header)")
+    index = {name: i for i, name in enumerate(names)}
+    needed = list(encoder.schema.input_columns)
+    for category, columns in context.items():
+        if category not in CONTEXT_CATEGORIES:
+            raise InputDataError(f"unknown context category {category!r}")
+        needed.extend(columns)
+    missing = [c for c in needed if c not in index]
+    if missing:
+        raise InputDataError(f"{source} lacks required column(s): {', '.join(missing)}")
+    return index
+
+
+def _good_rows(
+    handle: object,
+    reader: Iterator[list[str]],
+    index: dict[str, int],
+    encoder: RecordEncoder,
+    context: dict[str, Sequence[str]],
+    report: EncodeReport,
+) -> Iterator[Row]:
+    schema = encoder.schema
+    rid_col = index[schema.record_id_column]
+    field_cols = {f.name: [index[c] for c in f.columns] for f in schema.fields}
+    ctx_cols = {cat: [(c, index[c]) for c in cols] for cat, cols in context.items()}
+    width = len(index)
+    seen: set[str] = set()
+    with handle:  # type: ignore[attr-defined]
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error:
+                report.skipped_rows["malformed CSV row"] += 1
+                continue
+            reason = _row_problem(row, width, rid_col, seen)
+            if reason:
+                report.skipped_rows[reason] += 1
+                continue
+            values = {
+                f: " ".join(row[i] for i in cols if row[i].strip())
+                for f, cols in field_cols.items()
+            }
+            ctx = {
+                cat: {c: row[i] for c, i in cols if row[i].strip()}
+                for cat, cols in ctx_cols.items()
+            }
+            yield row[rid_col].strip(), values, {k: v for k, v in ctx.items() if v}
+
+
+def _row_problem(row: list[str], width: int, rid_col: int, seen: set[str]) -> str | None:
+    if not any(cell.strip() for cell in row):
+        return "blank row"
+    if len(row) != width:
+        return "wrong number of cells"
+    if _undecodable("".join(row)):
+        return "not UTF-8"
+    record_id = row[rid_col].strip()
+    if not record_id:
+        return "no record_id"
+    if record_id in seen:
+        return "repeated record_id"
+    seen.add(record_id)
+    return None
+
+
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+def _undecodable(text: str) -> bool:
+    """Bytes that were not UTF-8 survive decoding as lone surrogates (surrogateescape)."""
+    return _SURROGATE.search(text) is not None

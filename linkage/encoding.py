@@ -1,0 +1,205 @@
+"""Turn one row of plaintext identifiers into an :class:`EncodedRecord`.
+
+This is the agency-side half of the privacy boundary: every identifier is first
+normalised (:mod:`linkage.normalize`), then only *keyed* derivatives leave this
+module — 64-bit HMAC tokens for blocking and exact comparison, and hardened Bloom
+filters (:mod:`linkage.bloom`) for fuzzy comparison. The field keys come from the
+linkage secret through HKDF (:mod:`linkage.keys`).
+
+Which tokens a field yields (names used by the hub's comparisons and blocking):
+
+===============  =============================================================
+given_name       exact, canonical (nickname → formal names, a list), phonetic,
+                 initial, suffix (Jr/Sr/III found in the name)
+middle_name      exact, initial
+family_name      exact, parts (compound/hyphenated parts, a list), phonetic, suffix
+birth_date       exact, year, swapped (day and month unordered), monthday
+street_address   exact, number (house number)
+others           exact
+===============  =============================================================
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from linkage import normalize as norm
+from linkage.bloom import FieldFilter, positional_grams, qgrams
+from linkage.keys import LinkageSecret
+from linkage.records import EncodedRecord, Token
+from linkage.schema import FieldSpec, LinkageSchema
+
+__all__ = ["FieldStatus", "RecordEncoder"]
+
+FieldStatus = Literal["ok", "missing", "unparseable"]
+
+#: What a field contributes before keying: grams for its filter and token values.
+_Plain = tuple[str, dict[str, str | list[str]]]
+
+
+def _plain_name(name: norm.NormalizedName, kind: str) -> _Plain:
+    tokens: dict[str, str | list[str]] = {
+        "exact": name.text.replace(" ", ""),
+        "phonetic": name.phonetic,
+        "initial": name.text[0],
+    }
+    if kind == "given_name":
+        tokens["canonical"] = list(name.canonical_forms)
+    elif kind == "family_name":
+        tokens["parts"] = list(name.parts)
+    if name.suffix:
+        tokens["suffix"] = name.suffix
+    return name.text, tokens
+
+
+def _plain_date(day: datetime.date) -> _Plain:
+    y, m, d = day.year, day.month, day.day
+    return f"{y:04d}{m:02d}{d:02d}", {
+        "exact": day.isoformat(),
+        "year": str(y),
+        "swapped": f"{y}-{min(m, d)}-{max(m, d)}",
+        "monthday": f"{m}-{d}",
+    }
+
+
+def _plain_address(text: str) -> _Plain:
+    tokens: dict[str, str | list[str]] = {"exact": text}
+    first = text.split(" ", 1)[0]
+    if first.isdigit():
+        tokens["number"] = first
+    return text, tokens
+
+
+def _plain_simple(text: str) -> _Plain:
+    return text, {"exact": text}
+
+
+_NORMALISERS: dict[str, Callable[[str], _Plain | None]] = {
+    "given_name": lambda v: _opt(norm.normalize_given_name(v), "given_name"),
+    "middle_name": lambda v: _opt(norm.normalize_middle_name(v), "middle_name"),
+    "family_name": lambda v: _opt(norm.normalize_family_name(v), "family_name"),
+    "birth_date": lambda v: None if (d := norm.normalize_birth_date(v)) is None else _plain_date(d),
+    "sex": lambda v: None if (s := norm.normalize_sex(v)) is None else _plain_simple(s),
+    "street_address": lambda v: _opt_text(norm.normalize_street_address(v), _plain_address),
+    "city": lambda v: _opt_text(norm.normalize_city(v), _plain_simple),
+    "postcode": lambda v: _opt_text(norm.normalize_postcode(v), _plain_simple),
+    "phone": lambda v: _opt_text(norm.normalize_phone(v), _plain_simple),
+    "ssn": lambda v: _opt_text(norm.normalize_ssn(v), _plain_simple),
+}
+
+
+def _opt(name: norm.NormalizedName | None, kind: str) -> _Plain | None:
+    return None if name is None else _plain_name(name, kind)
+
+
+def _opt_text(text: str | None, build: Callable[[str], _Plain]) -> _Plain | None:
+    return None if not text else build(text)
+
+
+@dataclass(frozen=True, slots=True)
+class _FieldEncoder:
+    spec: FieldSpec
+    token_key: bytes
+    filter: FieldFilter | None
+
+    def grams(self, text: str) -> list[str]:
+        if self.spec.grams == "positional":
+            return positional_grams(text)
+        return qgrams(text, self.spec.qgram)
+
+
+class RecordEncoder:
+    """Encodes rows of one agency under one schema and linkage secret.
+
+    Args:
+        schema: The linkage schema (fields, columns, filter sizes, tokens).
+        secret: The program's linkage secret.
+        agency: Name of the agency the rows belong to.
+    """
+
+    def __init__(self, schema: LinkageSchema, secret: LinkageSecret, agency: str) -> None:
+        self.schema = schema
+        self.agency = agency
+        self.key_id = secret.key_id
+        balance = schema.hardening == "balance"
+        self._fields = [
+            _FieldEncoder(
+                spec,
+                secret.derive(f"token:{spec.name}"),
+                None
+                if spec.grams == "none"
+                else FieldFilter(
+                    secret.derive(f"filter:{spec.name}"),
+                    spec.filter_bits,
+                    spec.filter_hashes,
+                    balance=balance,
+                ),
+            )
+            for spec in schema.fields
+        ]
+        # Shared keys make tokens comparable across fields: a suffix may sit in either
+        # name field, and given and family names are sometimes entered swapped.
+        self._shared_keys = {
+            "suffix": secret.derive("token:name_suffix"),
+            "phonetic": secret.derive("token:name_phonetic"),
+        }
+
+    def encode(
+        self, record_id: str, values: Mapping[str, str]
+    ) -> tuple[EncodedRecord, dict[str, FieldStatus]]:
+        """Encode one record.
+
+        Args:
+            record_id: The agency's record id (not an identifier of the person).
+            values: Raw field values by canonical field name ('' when missing).
+
+        Returns:
+            The encoded record and, per field, whether it was ok, missing or unparseable.
+        """
+        record = EncodedRecord(self.schema.schema_version, self.key_id, self.agency, record_id)
+        status: dict[str, FieldStatus] = {}
+        for fenc in self._fields:
+            raw = values.get(fenc.spec.name, "").strip()
+            if not raw or norm.is_unknown_marker(raw):
+                status[fenc.spec.name] = "missing"
+                continue
+            plain = _NORMALISERS[fenc.spec.name](raw)
+            if plain is None:
+                status[fenc.spec.name] = "unparseable"
+                continue
+            status[fenc.spec.name] = "ok"
+            self._add_field(record, fenc, plain)
+        return record, status
+
+    def _add_field(self, record: EncodedRecord, fenc: _FieldEncoder, plain: _Plain) -> None:
+        text, token_values = plain
+        name = fenc.spec.name
+        for token_name in fenc.spec.tokens:
+            value = token_values.get(token_name)
+            if not value:
+                continue
+            if token_name == "suffix":  # noqa: S105 - a token kind, not a password
+                record.tokens["name.suffix"] = _token(self._shared_keys["suffix"], "suffix", value)
+            elif name in ("given_name", "family_name") and token_name == "phonetic":  # noqa: S105
+                key = self._shared_keys["phonetic"]
+                record.tokens[f"{name}.phonetic"] = _token(key, "phonetic", value)
+            else:
+                record.tokens[f"{name}.{token_name}"] = _token(fenc.token_key, token_name, value)
+        if fenc.filter is not None:
+            record.filters[name] = fenc.filter.encode(fenc.grams(text))
+
+
+def _token(key: bytes, kind: str, value: str | list[str]) -> Token:
+    """Keyed 64-bit token(s): HMAC-SHA256 truncated, hex. Lists stay lists."""
+    if isinstance(value, list):
+        return sorted({_hmac_hex(key, kind, v) for v in value})
+    return _hmac_hex(key, kind, value)
+
+
+def _hmac_hex(key: bytes, kind: str, value: str) -> str:
+    return hmac.digest(key, f"{kind}\x1f{value}".encode(), hashlib.sha256)[:8].hex()
