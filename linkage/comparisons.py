@@ -133,7 +133,7 @@ class Comparison:
 
 
 # Dice thresholds on the balanced-filter scale (1 - Hamming / m).
-HIGH, MID = 0.88, 0.78
+HIGH, MID = 0.85, 0.77
 DATE_ONE_DIGIT = 0.88
 DIGITS_ONE_OFF = 0.9
 

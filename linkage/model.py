@@ -215,8 +215,8 @@ class FellegiSunterModel:
 
     @classmethod
     def _from_dict(cls, data: dict[str, Any]) -> FellegiSunterModel:
-        if data.get("format") != MODEL_FORMAT:
-            raise ModelError(f"unsupported model format {data.get('format')!r}")
+        if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
+            raise ModelError("not a crosswalk model (missing or unsupported 'format')")
         by_name = {c.name: c for c in COMPARISONS}
         comps, m, u, ur = [], [], [], []
         for entry in data["comparisons"]:
