@@ -70,6 +70,11 @@ class PairContext:
         g, f = "given_name.phonetic", "family_name.phonetic"
         return self.cross_eq(g, f) & self.cross_eq(f, g) & ~self.eq(g)
 
+    def names_crossed(self) -> Bool:
+        """One record's given name is the other's family name (one-sided swap)."""
+        g, f = "given_name.phonetic", "family_name.phonetic"
+        return self.cross_eq(g, f) | self.cross_eq(f, g)
+
     def overlap(self, token: str) -> Bool:
         """List-valued ``token`` shares at least one non-missing value."""
         multi = self.table.multi.get(token)
@@ -147,6 +152,7 @@ def _given_name(c: PairContext) -> tuple[Bool, list[Bool]]:
         c.eq("given_name.phonetic"),
         c.names_swapped(),
         d >= MID,
+        c.names_crossed(),
     ]
 
 
@@ -210,7 +216,8 @@ def _suffix(c: PairContext) -> tuple[Bool, list[Bool]]:
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison(
         "given_name",
-        ("null", "exact", "nickname", "dice_high", "phonetic", "swapped", "dice_mid", "else"),
+        ("null", "exact", "nickname", "dice_high", "phonetic", "swapped", "dice_mid",
+         "crossed", "else"),
         "given_name.exact",
         _given_name,
     ),

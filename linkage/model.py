@@ -104,19 +104,16 @@ class FellegiSunterModel:
     probability_two_random_records_match: float
     tf: dict[str, TermFrequencies] = field(default_factory=dict)
     em_iterations: int = 0
-    scoring: str = __import__("os").environ.get(
-        "CW_SCORING", "random"
-    )  # "random": u_random and λ; "candidates": u and prior
-
-    def _scoring_u_prior(self) -> tuple[list[F64], float]:
-        if self.scoring == "random":
-            return self.u_random, self.probability_two_random_records_match
-        return self.u, self.prior
 
     def level_weights(self) -> list[F64]:
-        """``log2(m/u)`` per comparison and level (0 for the null level)."""
+        """``log2(m/u)`` per comparison and level (0 for the null level).
+
+        Scoring uses ``u`` from random sampling and the prior λ of a *random* pair,
+        so any pair — a blocked candidate or not — is scored on the same scale; ``m``
+        comes from EM over the candidates, which hold nearly all true matches.
+        """
         out = []
-        for m, u in zip(self.m, self._scoring_u_prior()[0], strict=True):
+        for m, u in zip(self.m, self.u_random, strict=True):
             w = np.log2(np.maximum(m, 1e-12) / np.maximum(u, 1e-12))
             w[0] = 0.0
             out.append(w)
@@ -133,7 +130,8 @@ class FellegiSunterModel:
         self, levels: npt.NDArray[np.int8], table: EncodedTable, left: npt.NDArray[np.int64]
     ) -> F64:
         """``match_weight`` from a precomputed level matrix."""
-        weight = np.full(len(levels), np.log2(prob_to_bayes_factor(self._scoring_u_prior()[1])))
+        prior_odds = prob_to_bayes_factor(self.probability_two_random_records_match)
+        weight = np.full(len(levels), np.log2(prior_odds))
         for j, (comp, w) in enumerate(zip(self.comparisons, self.level_weights(), strict=True)):
             weight += w[levels[:, j]]
             tf = self.tf.get(comp.tf_token or "")
@@ -331,6 +329,26 @@ def _expectation_maximisation(
     return m, u, prior, iteration
 
 
+def distinct_patterns(
+    levels: npt.NDArray[np.int8], radix: int
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int64]]:
+    """Distinct rows of a level matrix and how often each occurs.
+
+    Rows are packed into one integer in base ``radix`` (which must exceed every
+    level index) so that NumPy can count them in one ``unique`` call.
+    """
+    codes = np.zeros(len(levels), dtype=np.int64)
+    for j in range(levels.shape[1]):
+        codes = codes * radix + levels[:, j]
+    unique, counts = np.unique(codes, return_counts=True)
+    patterns = np.empty((len(unique), levels.shape[1]), dtype=np.int8)
+    rest = unique.copy()
+    for j in range(levels.shape[1] - 1, -1, -1):
+        patterns[:, j] = rest % radix
+        rest //= radix
+    return patterns, counts
+
+
 def train_model(
     table: EncodedTable,
     levels: npt.NDArray[np.int8],
@@ -342,16 +360,7 @@ def train_model(
     """Estimate a model from the candidate pairs' level matrix (no labels needed)."""
     n = len(table)
     u_random = estimate_u_random(table, comparisons, samples=min(u_samples, n * n), seed=seed)
-    radix = 8
-    codes = np.zeros(len(levels), dtype=np.int64)
-    for j in range(levels.shape[1]):
-        codes = codes * radix + levels[:, j]
-    unique, counts = np.unique(codes, return_counts=True)
-    patterns = np.empty((len(unique), levels.shape[1]), dtype=np.int8)
-    rest = unique.copy()
-    for j in range(levels.shape[1] - 1, -1, -1):
-        patterns[:, j] = rest % radix
-        rest //= radix
+    patterns, counts = distinct_patterns(levels, max(len(c.levels) for c in comparisons))
     u_start = _level_frequencies(levels, comparisons)
     m, u, prior, iterations = _expectation_maximisation(
         patterns, counts.astype(np.float64), _initial_m(comparisons), u_start, 0.05

@@ -83,3 +83,18 @@ def test_model_refuses_encodings_of_another_key() -> None:
     table.key_id = "k-0000000000000000"
     with pytest.raises(ModelError, match="trained on"):
         model.check_compatible(table)
+
+
+def test_distinct_patterns_round_trip_every_level_index() -> None:
+    from linkage.comparisons import COMPARISONS
+    from linkage.model import distinct_patterns
+
+    radix = max(len(c.levels) for c in COMPARISONS)
+    rng = np.random.default_rng(3)
+    levels = np.stack(
+        [rng.integers(0, len(c.levels), size=500) for c in COMPARISONS], axis=1
+    ).astype(np.int8)
+    levels[0] = [len(c.levels) - 1 for c in COMPARISONS]  # every else level, the largest index
+    patterns, counts = distinct_patterns(levels, radix)
+    assert counts.sum() == len(levels)
+    assert {tuple(r) for r in patterns.tolist()} == {tuple(r) for r in levels.tolist()}

@@ -1,0 +1,148 @@
+"""Generate a synthetic multi-agency data set with its linkage truth.
+
+People are drawn in chunks of :data:`CHUNK_PEOPLE` from a random stream seeded
+by ``(seed, chunk number)``, so output is deterministic for a seed, every full
+chunk of a smaller population reappears unchanged in a larger one, and the
+benchmark writer can stream millions of records without holding them. Within a chunk each agency's
+rows are shuffled before record ids are handed out, so neither row order nor
+id reveals which records belong to one person.
+"""
+
+# ruff: noqa: S311  -- `random` draws synthetic test data here, never secrets or keys.
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from linkage.synthetic.context import ContextMaker
+from linkage.synthetic.population import Person, PopulationBuilder
+from linkage.synthetic.profiles import DEFAULT_AGENCIES, AgencyProfile, resolve_profiles
+from linkage.synthetic.records import RecordMaker, plan_contacts
+from linkage.synthetic.tables import NameTables, load_tables
+
+CHUNK_PEOPLE = 10_000
+
+
+@dataclass(frozen=True)
+class SyntheticDataset:
+    """Agency records and the truth linking them to people.
+
+    Attributes:
+        records: Agency name to its rows in the canonical layout, all values
+            strings, ``""`` for missing (agencies also write their own markers
+            such as ``"UNKNOWN"`` or ``"N/A"``).
+        truth: ``(agency, record_id, person_id)`` for every record.
+        people: The true identity behind each ``person_id``, for evaluation
+            and for checking the generator; never an input to linkage.
+    """
+
+    records: dict[str, list[dict[str, str]]]
+    truth: list[tuple[str, str, str]]
+    people: dict[str, Person] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """People drawn together and their agency rows, record ids already assigned.
+
+    Attributes:
+        people: The chunk's people.
+        rows: Agency name to ``(person_id, row)`` pairs in record-id order.
+    """
+
+    people: list[Person]
+    rows: dict[str, list[tuple[str, dict[str, str]]]]
+
+
+def generate(
+    people: int, *, seed: int, agencies: Sequence[str] = DEFAULT_AGENCIES
+) -> SyntheticDataset:
+    """Generate ``people`` synthetic people and their records at each agency.
+
+    Args:
+        people: Number of distinct people (records are about twice as many).
+        seed: Seed of every random draw; the same seed gives the same data.
+        agencies: Agencies to produce, from :data:`linkage.synthetic.profiles.PROFILES`.
+
+    Returns:
+        The records per agency, the truth and the people behind it.
+
+    Raises:
+        ValueError: If ``people`` is negative or an agency is unknown.
+    """
+    if people < 0:
+        raise ValueError("people must not be negative")
+    records: dict[str, list[dict[str, str]]] = {a: [] for a in agencies}
+    truth: dict[str, list[tuple[str, str, str]]] = {a: [] for a in agencies}
+    persons: dict[str, Person] = {}
+    for chunk in iter_chunks(people, seed=seed, agencies=agencies):
+        persons.update((person.person_id, person) for person in chunk.people)
+        for agency, rows in chunk.rows.items():
+            records[agency].extend(row for _, row in rows)
+            truth[agency].extend((agency, row["record_id"], pid) for pid, row in rows)
+    return SyntheticDataset(records, list(itertools.chain(*truth.values())), persons)
+
+
+def iter_chunks(
+    people: int | None, *, seed: int, agencies: Sequence[str] = DEFAULT_AGENCIES
+) -> Iterator[Chunk]:
+    """Yield the data set chunk by chunk.
+
+    Args:
+        people: Total number of people, or None to go on for ever.
+        seed: Seed of every random draw.
+        agencies: Agencies to produce.
+
+    Yields:
+        Chunks of up to :data:`CHUNK_PEOPLE` people with their records.
+    """
+    profiles = resolve_profiles(agencies)
+    tables = load_tables()
+    next_ids = {profile.name: 1 for profile in profiles}
+    for index in itertools.count():
+        start = index * CHUNK_PEOPLE
+        if people is not None and start >= people:
+            return
+        size = CHUNK_PEOPLE if people is None else min(CHUNK_PEOPLE, people - start)
+        rnd = random.Random(f"crosswalk-synthetic/{seed}/{index}")
+        chunk = _draw_chunk(rnd, tables, profiles, start, size)
+        _assign_ids(chunk, profiles, next_ids, rnd)
+        yield chunk
+
+
+def _draw_chunk(
+    rnd: random.Random,
+    tables: NameTables,
+    profiles: Sequence[AgencyProfile],
+    start: int,
+    size: int,
+) -> Chunk:
+    people = PopulationBuilder(rnd, tables, start).draw(size)
+    context = ContextMaker(rnd, tables)
+    makers = {p.name: RecordMaker(p, tables, rnd, context) for p in profiles}
+    rows: dict[str, list[tuple[str, dict[str, str]]]] = {p.name: [] for p in profiles}
+    for person in people:
+        for profile, times in plan_contacts(person, profiles, rnd):
+            out = rows[profile.name]
+            out.extend((person.person_id, row) for row in makers[profile.name].rows(person, times))
+    return Chunk(people, rows)
+
+
+def _assign_ids(
+    chunk: Chunk,
+    profiles: Sequence[AgencyProfile],
+    next_ids: dict[str, int],
+    rnd: random.Random,
+) -> None:
+    """Shuffle each agency's rows and number them in the agency's id style."""
+    for profile in profiles:
+        rows = chunk.rows[profile.name]
+        rnd.shuffle(rows)
+        number = next_ids[profile.name]
+        for _, row in rows:
+            row["record_id"] = f"{profile.id_prefix}{number:0{profile.id_width}d}"
+            number += 1
+        next_ids[profile.name] = number
