@@ -1,0 +1,1 @@
+"""Benchmarks: plaintext baselines and the hashed pipeline, scored on FEBRL."""
