@@ -70,6 +70,11 @@ class PairContext:
         g, f = "given_name.phonetic", "family_name.phonetic"
         return self.cross_eq(g, f) & self.cross_eq(f, g) & ~self.eq(g)
 
+    def given_is_middle(self) -> Bool:
+        """One record's given name is the other's middle name (shared token key)."""
+        g, m = "given_name.exact", "middle_name.exact"
+        return self.cross_eq(g, m) | self.cross_eq(m, g)
+
     def names_crossed(self) -> Bool:
         """One record's given name is the other's family name (one-sided swap)."""
         g, f = "given_name.phonetic", "family_name.phonetic"
@@ -139,7 +144,8 @@ class Comparison:
 
 # Dice thresholds on the balanced-filter scale (1 - Hamming / m).
 HIGH, MID = 0.85, 0.77
-DATE_ONE_DIGIT = 0.88
+DATE_ONE_DIGIT = 0.9  # one of eight digits differs: ~0.93
+DATE_TWO_DIGITS = 0.84  # two differ: ~0.87; three or more: below 0.8
 DIGITS_ONE_OFF = 0.9
 
 
@@ -151,6 +157,7 @@ def _given_name(c: PairContext) -> tuple[Bool, list[Bool]]:
         d >= HIGH,
         c.eq("given_name.phonetic"),
         c.names_swapped(),
+        c.given_is_middle(),
         d >= MID,
         c.names_crossed(),
     ]
@@ -179,6 +186,7 @@ def _birth_date(c: PairContext) -> tuple[Bool, list[Bool]]:
     return ~c.has("birth_date"), [
         c.eq("birth_date.exact"),
         c.eq("birth_date.swapped") | (d >= DATE_ONE_DIGIT),
+        d >= DATE_TWO_DIGITS,
         c.eq("birth_date.year") | c.eq("birth_date.monthday"),
     ]
 
@@ -216,8 +224,8 @@ def _suffix(c: PairContext) -> tuple[Bool, list[Bool]]:
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison(
         "given_name",
-        ("null", "exact", "nickname", "dice_high", "phonetic", "swapped", "dice_mid",
-         "crossed", "else"),
+        ("null", "exact", "nickname", "dice_high", "phonetic", "swapped", "middle_as_given",
+         "dice_mid", "crossed", "else"),
         "given_name.exact",
         _given_name,
     ),
@@ -230,7 +238,7 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("middle_name", ("null", "same", "initial", "else"), None, _middle_name),
     Comparison(
         "birth_date",
-        ("null", "exact", "swapped_or_one_digit", "year_or_monthday", "else"),
+        ("null", "exact", "swapped_or_one_digit", "two_digits", "year_or_monthday", "else"),
         None,
         _birth_date,
     ),

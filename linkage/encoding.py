@@ -101,6 +101,11 @@ def _opt_text(text: str | None, build: Callable[[str], _Plain]) -> _Plain | None
     return None if not text else build(text)
 
 
+#: Middle names share the given-name token key: a middle name recorded as the given
+#: name elsewhere ("Michael" for "James Michael") must be comparable across fields.
+_TOKEN_KEY_OF = {"middle_name": "given_name"}
+
+
 @dataclass(frozen=True, slots=True)
 class _FieldEncoder:
     spec: FieldSpec
@@ -130,7 +135,7 @@ class RecordEncoder:
         self._fields = [
             _FieldEncoder(
                 spec,
-                secret.derive(f"token:{spec.name}"),
+                secret.derive(f"token:{_TOKEN_KEY_OF.get(spec.name, spec.name)}"),
                 None
                 if spec.grams == "none"
                 else FieldFilter(
