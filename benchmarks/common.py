@@ -2,14 +2,16 @@
 
 Every benchmark reports the same figures in the same way: wall time per stage
 (:class:`Stopwatch`), the median over repeated runs (:func:`median_of`), peak
-resident memory of a run isolated in a freshly spawned process (:func:`run_in_child`),
-and pairwise precision / recall / F1 against the true pairs (:func:`pair_metrics`).
+resident memory of a run isolated in a freshly spawned process (:func:`run_in_child`,
+or :func:`run_in_child_within` to kill it over time or memory limits), and pairwise
+precision / recall / F1 against the true pairs (:func:`pair_metrics`).
 Pairs are ``((agency, record_id), (agency, record_id))`` with the smaller address
 first, exactly as :mod:`linkage.datasets` builds the truth.
 """
 
 from __future__ import annotations
 
+import os
 import resource
 import statistics
 import sys
@@ -20,12 +22,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import combinations
 from multiprocessing import get_context
-from typing import Any, Generic, TypeVar
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from linkage.datasets import PairKey, RecordKey, sorted_pair
+if TYPE_CHECKING:  # linkage.datasets imports recordlinkage: ~200 MiB in every child
+    from linkage.datasets import PairKey, RecordKey
 
 __all__ = [
+    "ChildFailed",
+    "ChildLimitExceeded",
+    "ChildMemoryExceeded",
     "ChildRun",
+    "ChildTimeout",
+    "Limits",
     "PairMetrics",
     "Stopwatch",
     "Timed",
@@ -34,6 +43,7 @@ __all__ = [
     "pair_metrics",
     "pairs_from_clusters",
     "run_in_child",
+    "run_in_child_within",
 ]
 
 T = TypeVar("T")
@@ -147,6 +157,115 @@ def run_in_child(fn: Callable[..., T], *args: Any, **kwargs: Any) -> ChildRun[T]
     return ChildRun(result, peak, seconds)
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What a child run may use before it is killed (``None``: unlimited).
+
+    Attributes:
+        seconds: Wall time, process start-up included.
+        rss_bytes: Resident memory of the child process (checked twice a second, Linux).
+    """
+
+    seconds: float | None = None
+    rss_bytes: int | None = None
+
+
+class ChildLimitExceeded(RuntimeError):
+    """A child run went over one of its :class:`Limits` and was killed."""
+
+
+class ChildTimeout(ChildLimitExceeded):
+    """A child run did not finish within its time limit."""
+
+
+class ChildMemoryExceeded(ChildLimitExceeded):
+    """A child run grew beyond its memory limit."""
+
+
+class ChildFailed(RuntimeError):
+    """A child process died without a result (killed, e.g. by the out-of-memory killer)."""
+
+
+_POLL_SECONDS = 0.5
+
+
+def run_in_child_within(
+    limits: Limits, fn: Callable[..., T], *args: Any, **kwargs: Any
+) -> ChildRun[T]:
+    """Like :func:`run_in_child`, but kill the child when it goes over ``limits``.
+
+    A process pool cannot cancel a running call, so this starts one spawned process
+    and waits on a pipe for its result, watching the clock and the child's memory.
+    Exceptions raised by ``fn`` are re-raised here.
+
+    Args:
+        limits: Time and memory the child may use.
+        fn: The work to run, a module-level function.
+        *args: Positional arguments for ``fn``.
+        **kwargs: Keyword arguments for ``fn``.
+
+    Returns:
+        The result, the child's peak RSS and the call's wall time.
+
+    Raises:
+        ChildTimeout: If no result arrived within ``limits.seconds``.
+        ChildMemoryExceeded: If the child's RSS went over ``limits.rss_bytes``.
+        ChildFailed: If the child died without sending a result.
+    """
+    ctx = get_context("spawn")
+    receiver, sender = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_child_main, args=(sender, fn, args, kwargs))
+    start = time.monotonic()
+    process.start()
+    sender.close()  # the child holds the only sending end, so its death means EOF
+    try:
+        while not receiver.poll(_POLL_SECONDS):
+            if limits.seconds is not None and time.monotonic() - start > limits.seconds:
+                raise ChildTimeout(f"no result within {limits.seconds:.0f}s; child killed")
+            if limits.rss_bytes is not None and _rss_bytes(process.pid) > limits.rss_bytes:
+                raise ChildMemoryExceeded(
+                    f"resident memory over {limits.rss_bytes / 1e9:.1f} GB; child killed"
+                )
+        ok, payload = receiver.recv()
+    except EOFError:
+        process.join()
+        raise ChildFailed(f"child exited with code {process.exitcode} and no result") from None
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join()
+        receiver.close()
+    if not ok:
+        raise payload
+    result, peak, seconds = payload
+    return ChildRun(result, peak, seconds)
+
+
+def _rss_bytes(pid: int | None) -> int:
+    """Current resident memory of process ``pid`` (0 when it cannot be read)."""
+    try:
+        with open(f"/proc/{pid}/statm", encoding="ascii") as statm:
+            resident_pages = int(statm.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return resident_pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def _child_main(
+    sender: Connection, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    """Run in the child of :func:`run_in_child_within`: send ``(ok, payload)`` back."""
+    try:
+        message: tuple[bool, Any] = (True, _measured_call(fn, args, kwargs))
+    except Exception as exc:  # handed to the parent, which re-raises it
+        message = (False, exc)
+    try:
+        sender.send(message)
+    except Exception as exc:  # an unpicklable result or exception
+        sender.send((False, RuntimeError(f"child result could not be sent back: {exc!r}")))
+    sender.close()
+
+
 def _measured_call(
     fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> tuple[T, int, float]:
@@ -200,6 +319,8 @@ def pair_metrics(predicted: Iterable[PairKey], truth: Iterable[PairKey]) -> Pair
     Returns:
         True-positive, false-positive and false-negative counts.
     """
+    from linkage.datasets import sorted_pair
+
     predicted_set = {sorted_pair(left, right) for left, right in predicted}
     truth_set = {sorted_pair(left, right) for left, right in truth}
     hits = len(predicted_set & truth_set)
@@ -208,6 +329,8 @@ def pair_metrics(predicted: Iterable[PairKey], truth: Iterable[PairKey]) -> Pair
 
 def pairs_from_clusters(clusters: Iterable[Iterable[RecordKey]]) -> frozenset[PairKey]:
     """Every pair of records that share a cluster."""
+    from linkage.datasets import sorted_pair
+
     return frozenset(
         sorted_pair(left, right)
         for members in clusters

@@ -224,8 +224,18 @@ def _suffix(c: PairContext) -> tuple[Bool, list[Bool]]:
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison(
         "given_name",
-        ("null", "exact", "nickname", "dice_high", "phonetic", "swapped", "middle_as_given",
-         "dice_mid", "crossed", "else"),
+        (
+            "null",
+            "exact",
+            "nickname",
+            "dice_high",
+            "phonetic",
+            "swapped",
+            "middle_as_given",
+            "dice_mid",
+            "crossed",
+            "else",
+        ),
         "given_name.exact",
         _given_name,
     ),

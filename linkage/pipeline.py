@@ -46,7 +46,7 @@ class LinkSettings:
     match_threshold: float = 0.5
     possible_threshold: float = 0.1
     merge_threshold: float = 0.5
-    max_block: int = 400
+    max_block: int = 100
     chunk_size: int = 500_000
     u_samples: int = 1_000_000
     seed: int = 0

@@ -61,7 +61,7 @@ class EncodedRecord:
     agency: str
     record_id: str
     tokens: dict[str, Token] = field(default_factory=dict)
-    filters: dict[str, bytes] = field(default_factory=dict)
+    filters: dict[str, str] = field(default_factory=dict)  # base64
     context: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_json(self) -> bytes:
@@ -73,7 +73,7 @@ class EncodedRecord:
                 "agency": self.agency,
                 "record_id": self.record_id,
                 "tokens": self.tokens,
-                "filters": {k: base64.b64encode(v).decode() for k, v in self.filters.items()},
+                "filters": self.filters,
                 "context": self.context,
             }
         )
@@ -100,7 +100,8 @@ def parse_encoded_line(line: bytes | str, *, where: str = "line") -> EncodedReco
     if not isinstance(filters, dict):
         raise EncodedDataError(f"{where}: 'filters' must be an object")
     try:
-        decoded = {k: base64.b64decode(v, validate=True) for k, v in filters.items()}
+        for value in filters.values():
+            base64.b64decode(value, validate=True)
     except (ValueError, TypeError) as exc:
         raise EncodedDataError(f"{where}: a filter is not valid base64") from exc
     context = obj.get("context", {})
@@ -108,7 +109,7 @@ def parse_encoded_line(line: bytes | str, *, where: str = "line") -> EncodedReco
         raise EncodedDataError(f"{where}: 'context' must be an object")
     return EncodedRecord(
         obj["schema_version"], obj["key_id"], obj["agency"], obj["record_id"],
-        tokens, decoded, context,
+        tokens, filters, context,
     )  # fmt: skip
 
 

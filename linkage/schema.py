@@ -62,7 +62,7 @@ FIELD_TOKENS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
     {
         "given_name": frozenset({"exact", "canonical", "phonetic", "initial", "suffix"}),
         "middle_name": frozenset({"exact", "initial"}),
-        "family_name": frozenset({"exact", "parts", "phonetic", "suffix"}),
+        "family_name": frozenset({"exact", "parts", "phonetic", "initial", "suffix"}),
         "birth_date": frozenset({"exact", "year", "swapped", "monthday"}),
         "sex": frozenset({"exact"}),
         "street_address": frozenset({"exact", "number"}),

@@ -13,6 +13,7 @@ import binascii
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +25,7 @@ __all__ = ["MULTI_TOKENS", "MULTI_WIDTH", "EncodedTable", "load_encoded_files", 
 
 MULTI_TOKENS = frozenset({"given_name.canonical", "family_name.parts"})
 MULTI_WIDTH = 3
+_CHUNK = 50_000
 
 I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
@@ -55,18 +57,35 @@ class EncodedTable:
         return list(zip(self.agencies, self.record_ids, strict=True))
 
 
-class _Builder:
-    """Accumulates parsed lines column by column."""
+class _Pending:
+    """Parsed values of the current chunk of records, column by column."""
 
     def __init__(self) -> None:
+        self.tokens: dict[str, tuple[list[int], list[int]]] = {}
+        self.multi: dict[str, tuple[list[int], list[int]]] = {}
+        self.filters: dict[str, tuple[list[int], list[str]]] = {}
+        self.count = 0
+
+
+class _Builder:
+    """Parses lines and flushes them in chunks into growing NumPy columns.
+
+    Holding every parsed value in Python lists until the end would cost several
+    gigabytes for a million records; flushing each chunk of ``_CHUNK`` records into
+    preallocated arrays keeps the peak close to the size of the arrays themselves.
+    """
+
+    def __init__(self, expected_rows: int = 0) -> None:
         self.version: tuple[str, str] | None = None
         self.agencies: list[str] = []
         self.record_ids: list[str] = []
-        self.tokens: dict[str, list[int]] = {}
-        self.multi: dict[str, tuple[list[int], list[int]]] = {}
-        self.filters: dict[str, tuple[list[int], list[str]]] = {}
-        self.filter_len: dict[str, int] = {}
         self.seen: set[tuple[str, str]] = set()
+        self.capacity = expected_rows  # an exact guess avoids growing (and copying) columns
+        self.tokens: dict[str, I64] = {}
+        self.multi: dict[str, I64] = {}
+        self.filters: dict[str, U64] = {}
+        self.filter_len: dict[str, int] = {}
+        self.pending = _Pending()
 
     def add(self, obj: object, where: str) -> None:
         if not isinstance(obj, dict):
@@ -85,6 +104,9 @@ class _Builder:
         self.record_ids.append(key[1])
         self._add_tokens(obj.get("tokens"), row, where)
         self._add_filters(obj.get("filters"), row, where)
+        self.pending.count += 1
+        if self.pending.count >= _CHUNK:
+            self._flush()
 
     def _check_version(self, version: tuple[str, str], where: str) -> None:
         if self.version is None:
@@ -104,11 +126,13 @@ class _Builder:
             for name, value in tokens.items():
                 if name in MULTI_TOKENS:
                     vals = [_hex_int(v) for v in value[:MULTI_WIDTH]]
-                    rows, flat = self.multi.setdefault(name, ([], []))
+                    rows, flat = self.pending.multi.setdefault(name, ([], []))
                     rows.append(row)
                     flat.extend(vals + [0] * (MULTI_WIDTH - len(vals)))
                 else:
-                    self.tokens.setdefault(name, []).extend((row, _hex_int(value)))
+                    rows, flat = self.pending.tokens.setdefault(name, ([], []))
+                    rows.append(row)
+                    flat.append(_hex_int(value))
         except (TypeError, ValueError, AttributeError) as exc:
             raise EncodedDataError(f"{where}: malformed token") from exc
 
@@ -121,28 +145,55 @@ class _Builder:
             expected = self.filter_len.setdefault(name, len(value))
             if len(value) != expected:
                 raise EncodedDataError(f"{where}: filter {name!r} has the wrong length")
-            rows, values = self.filters.setdefault(name, ([], []))
+            rows, values = self.pending.filters.setdefault(name, ([], []))
             rows.append(row)
             values.append(value)
 
+    def _grow(self, needed: int) -> None:
+        if needed <= self.capacity:
+            return
+        capacity = max(needed, 2 * self.capacity, 1024)
+        for columns in (self.tokens, self.multi, self.filters):
+            for name, old in columns.items():
+                grown = np.zeros((capacity, *old.shape[1:]), dtype=old.dtype)
+                grown[: len(old)] = old
+                columns[name] = grown
+        self.capacity = capacity
+
+    def _column(
+        self, columns: dict[str, Any], name: str, width: tuple[int, ...], dtype: Any
+    ) -> Any:
+        if name not in columns:
+            columns[name] = np.zeros((self.capacity, *width), dtype=dtype)
+        return columns[name]
+
+    def _flush(self) -> None:
+        pending, self.pending = self.pending, _Pending()
+        self._grow(len(self.record_ids))
+        for name, (rows, flat) in pending.tokens.items():
+            col = self._column(self.tokens, name, (), np.int64)
+            col[rows] = np.array(flat, dtype=np.uint64).view(np.int64)
+        for name, (rows, flat) in pending.multi.items():
+            arr = self._column(self.multi, name, (MULTI_WIDTH,), np.int64)
+            arr[rows] = np.array(flat, dtype=np.uint64).view(np.int64).reshape(-1, MULTI_WIDTH)
+        for name, (rows, values) in pending.filters.items():
+            packed = _decode_filters(name, values)
+            arr = self._column(self.filters, name, (packed.shape[1],), np.uint64)
+            if arr.shape[1] != packed.shape[1]:
+                raise EncodedDataError(f"filter {name!r} changes length between records")
+            arr[rows] = packed
+
     def build(self) -> EncodedTable:
+        self._flush()
         if self.version is None:
             raise EncodedDataError("no encoded records to link")
         n = len(self.record_ids)
         table = EncodedTable(self.version[0], self.version[1], self.agencies, self.record_ids)
-        for name, flat in self.tokens.items():
-            col = np.zeros(n, dtype=np.int64)
-            pairs = np.array(flat, dtype=np.uint64).reshape(-1, 2)
-            col[pairs[:, 0].astype(np.int64)] = pairs[:, 1].view(np.int64)
-            table.tokens[name] = col
-        for name, (rows, flat) in self.multi.items():
-            arr = np.zeros((n, MULTI_WIDTH), dtype=np.int64)
-            arr[rows] = np.array(flat, dtype=np.uint64).view(np.int64).reshape(-1, MULTI_WIDTH)
-            table.multi[name] = arr
-        for name, (filter_rows, values) in self.filters.items():
-            table.filters[name], table.popcounts[name] = _decode_filters(
-                name, filter_rows, values, n
-            )
+        table.tokens = {name: col[:n] for name, col in self.tokens.items()}
+        table.multi = {name: arr[:n] for name, arr in self.multi.items()}
+        for name, arr in self.filters.items():
+            table.filters[name] = arr[:n]
+            table.popcounts[name] = np.bitwise_count(arr[:n]).sum(axis=1, dtype=np.int32)
         return table
 
 
@@ -152,22 +203,16 @@ def _hex_int(value: object) -> int:
     return int(value, 16)
 
 
-def _decode_filters(
-    name: str, row_list: list[int], values: list[str], n: int
-) -> tuple[U64, npt.NDArray[np.int32]]:
-    rows = np.array(row_list, dtype=np.int64)
+def _decode_filters(name: str, values: list[str]) -> U64:
+    """Decode equally long base64 filters into a ``(len(values), words)`` array."""
     try:
         raw = b"".join([binascii.a2b_base64(v, strict_mode=True) for v in values])
     except (ValueError, binascii.Error) as exc:
         raise EncodedDataError(f"filter {name!r} holds invalid base64") from exc
-    n_bytes = len(raw) // len(rows)
-    if n_bytes % 8 or n_bytes * len(rows) != len(raw):
+    n_bytes = len(raw) // len(values)
+    if n_bytes % 8 or n_bytes * len(values) != len(raw):
         raise EncodedDataError(f"filter {name!r} length is not a multiple of 64 bits")
-    packed = np.frombuffer(raw, dtype="<u8").reshape(len(rows), n_bytes // 8)
-    out = np.zeros((n, n_bytes // 8), dtype=np.uint64)
-    out[rows] = packed
-    counts = np.bitwise_count(out).sum(axis=1, dtype=np.int32)
-    return out, counts
+    return np.frombuffer(raw, dtype="<u8").reshape(len(values), n_bytes // 8).astype(np.uint64)
 
 
 def table_from_lines(lines: Iterable[bytes | str], *, source: str = "<input>") -> EncodedTable:
@@ -181,7 +226,7 @@ def table_from_lines(lines: Iterable[bytes | str], *, source: str = "<input>") -
 
 def load_encoded_files(paths: Sequence[Path]) -> EncodedTable:
     """Load and concatenate encoded JSON Lines files, refusing mixed schemas/keys."""
-    builder = _Builder()
+    builder = _Builder(sum(_count_lines(path) for path in paths))
     for path in paths:
         try:
             handle = path.open("rb")
@@ -192,6 +237,14 @@ def load_encoded_files(paths: Sequence[Path]) -> EncodedTable:
                 if line.strip():
                     builder.add(_loads(line, f"{path}:{number}"), f"{path}:{number}")
     return builder.build()
+
+
+def _count_lines(path: Path) -> int:
+    try:
+        with path.open("rb") as handle:
+            return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
+    except OSError as exc:
+        raise EncodedDataError(f"cannot open {path}: {exc.strerror}") from exc
 
 
 def _loads(line: bytes | str, where: str) -> object:

@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from api.cli import linkage_commands
+from api.cli import demo, linkage_commands
 
 __all__ = ["main"]
 
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     linkage_commands.register(sub)
+    demo.register(sub)
     return parser
 
 

@@ -20,6 +20,8 @@ _NON_DIGITS = re.compile(r"[^0-9]+")
 _SSN = re.compile(r"(\d{3})[\s.-]*(\d{2})[\s.-]*(\d{4})(?:\.0+)?", re.ASCII)
 # The SSA's advertising and wallet-insert numbers, used as fakes ever since.
 _FAKE_SSNS = frozenset({"123456789", "078051120", "219099999"})
+# FEBRL's soc_sec_id: 7-8 digit ids without the US area/group/serial structure.
+_SHORT_ID = re.compile(r"\d{7,8}", re.ASCII)
 _ZIP = re.compile(r"(\d{5})(?:[\s-]?\d{4})?(?:\.0+)?", re.ASCII)
 _POSTCODE_4 = re.compile(r"(\d{4})(?:\.0+)?", re.ASCII)
 _NON_LETTERS = re.compile(r"[^a-z]+")
@@ -54,9 +56,6 @@ def normalize_phone(raw: str) -> str | None:
     return digits
 
 
-_SHORT_ID = re.compile(r"\d{7,8}")
-
-
 def normalize_ssn(raw: str) -> str | None:
     """Reduce a social security number to its 9 digits (or a 7-8 digit id as is).
 
@@ -64,9 +63,10 @@ def normalize_ssn(raw: str) -> str | None:
         raw: The raw SSN, e.g. ``"123-45-6789"``, ``"123 45 6789"``.
 
     Returns:
-        Nine digits, or None when the number is malformed, in a never-issued
-        range (area 000, 666 or 9xx; group 00; serial 0000), a single repeated
-        digit, or a well-known fake (``123-45-6789``, ``078-05-1120``).
+        Nine digits (or a bare 7-8 digit id unchanged), or None when the number
+        is malformed, in a never-issued range (area 000, 666 or 9xx; group 00;
+        serial 0000), a single repeated digit, or a well-known fake
+        (``123-45-6789``, ``078-05-1120``).
     """
     text = raw.strip()
     if _SHORT_ID.fullmatch(text):

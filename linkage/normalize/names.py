@@ -32,9 +32,9 @@ __all__ = [
     "normalize_middle_name",
 ]
 
-_APOSTROPHES = re.compile(r"['`\u2018\u2019\u02bc]")
+_DROP_APOSTROPHES = str.maketrans("", "", "'`\u2018\u2019\u02bc")
+_DIGIT = re.compile(r"[0-9]")
 _WORD = re.compile(r"[a-z]+|[0-9]+(?:st|nd|rd|th)?")
-_MARKER_SEPARATORS = re.compile(r"[\s,_]+")
 
 _TITLES = frozenset(
     {"mr", "mrs", "ms", "miss", "mx", "mister", "dr", "rev", "revd", "prof", "sir", "fr"}
@@ -65,6 +65,7 @@ _UNKNOWN_MARKERS = frozenset(
      "general delivery"}
 )  # fmt: skip
 _MARKER_STRIP = " \"'()[]<>{}"
+_MAX_MARKER_LENGTH = 32
 
 # Metaphone rather than NYSIIS: on a hand-made set of 69 US spelling variants
 # (catherine/katherine, jeff/geoff, smith/smyth, wright/right) Metaphone gave the
@@ -116,7 +117,17 @@ def is_unknown_marker(raw: str) -> bool:
     Returns:
         True when the value stands for "no value".
     """
-    key = _MARKER_SEPARATORS.sub(" ", raw.lower()).strip(_MARKER_STRIP)
+    text = raw.strip()
+    if len(text) > _MAX_MARKER_LENGTH:  # no marker is this long
+        return False
+    key = text.lower()
+    if not key or key in _UNKNOWN_MARKERS:
+        return True
+    # A plain word was just looked up as it is, and no marker holds a digit:
+    # together these skip the cleaning below for nearly every real value.
+    if key.isalpha() or _DIGIT.search(key):
+        return False
+    key = " ".join(key.replace(",", " ").replace("_", " ").split()).strip(_MARKER_STRIP)
     return not key or key in _UNKNOWN_MARKERS
 
 
@@ -198,7 +209,7 @@ def _clean(raw: str) -> tuple[tuple[str, ...], str] | None:
     text = raw if raw.isascii() else anyascii(raw)
     words = [
         w
-        for w in _WORD.findall(_APOSTROPHES.sub("", text.lower()))
+        for w in _WORD.findall(text.lower().translate(_DROP_APOSTROPHES))
         if w[0].isalpha() or w in _SUFFIXES
     ]
     start = 0
@@ -224,11 +235,11 @@ def _join_particles(parts: tuple[str, ...]) -> tuple[str, ...]:
     joined: list[str] = []
     pending = ""
     for part in parts:
-        candidate = pending + _PARTICLE_ALIASES.get(part, part)
-        if candidate in _PARTICLES or _PARTICLE_ALIASES.get(part, part) in _PARTICLES:
-            pending = candidate
+        word = _PARTICLE_ALIASES.get(part, part)
+        if word in _PARTICLES or pending + word in _PARTICLES:
+            pending += word
         else:
-            joined.append(candidate)
+            joined.append(pending + word)
             pending = ""
     if pending:
         joined.append(pending)

@@ -9,7 +9,7 @@ with each agency's error habits. The truth maps every record to its person.
 """
 
 from linkage.synthetic.generator import SyntheticDataset, generate, iter_chunks
-from linkage.synthetic.population import Person
+from linkage.synthetic.person import Person
 from linkage.synthetic.profiles import (
     CANONICAL_COLUMNS,
     DEFAULT_AGENCIES,

@@ -7,14 +7,12 @@ staff do. None of it identifies anyone; clinician and case-manager names are
 drawn from the surname table with an initial.
 """
 
-# ruff: noqa: S311  -- `random` draws synthetic test data here, never secrets or keys.
-
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
 
-from linkage.synthetic.population import Person
+from linkage.synthetic.person import Person
 from linkage.synthetic.tables import NameTables
 
 WEAPONS = ("knife reported", "firearm in home", "bat in vehicle", "prior weapons charge")

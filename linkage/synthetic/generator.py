@@ -8,17 +8,18 @@ rows are shuffled before record ids are handed out, so neither row order nor
 id reveals which records belong to one person.
 """
 
-# ruff: noqa: S311  -- `random` draws synthetic test data here, never secrets or keys.
+# ruff: noqa: S311  -- seeds `random.Random` for synthetic test data, never for secrets or keys.
 
 from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from linkage.synthetic.context import ContextMaker
-from linkage.synthetic.population import Person, PopulationBuilder
+from linkage.synthetic.person import Person
+from linkage.synthetic.population import PopulationBuilder
 from linkage.synthetic.profiles import DEFAULT_AGENCIES, AgencyProfile, resolve_profiles
 from linkage.synthetic.records import RecordMaker, plan_contacts
 from linkage.synthetic.tables import NameTables, load_tables
@@ -87,9 +88,15 @@ def generate(
 
 
 def iter_chunks(
-    people: int | None, *, seed: int, agencies: Sequence[str] = DEFAULT_AGENCIES
-) -> Iterator[Chunk]:
-    """Yield the data set chunk by chunk.
+    people: int | None,
+    *,
+    seed: int,
+    agencies: Sequence[str] = DEFAULT_AGENCIES,
+) -> Generator[Chunk, None, None]:
+    """Yield the data set chunk by chunk, record ids assigned.
+
+    Each chunk depends only on (seed, chunk number, size, agencies), which is
+    what makes the output deterministic and the chunks independent of each other.
 
     Args:
         people: Total number of people, or None to go on for ever.
@@ -100,27 +107,47 @@ def iter_chunks(
         Chunks of up to :data:`CHUNK_PEOPLE` people with their records.
     """
     profiles = resolve_profiles(agencies)
-    tables = load_tables()
+    jobs = ((seed, index, size, tuple(agencies)) for index, size in _chunk_sizes(people))
     next_ids = {profile.name: 1 for profile in profiles}
+    for chunk in map(_draw_chunk, jobs):
+        _assign_ids(chunk, profiles, next_ids)
+        yield chunk
+
+
+def _draw_chunk(job: tuple[int, int, int, tuple[str, ...]]) -> Chunk:
+    """Draw one chunk, rows shuffled per agency but not yet numbered.
+
+    Args:
+        job: (seed, chunk number, people in the chunk, agencies).
+
+    Returns:
+        The chunk's people and rows with empty ``record_id``.
+    """
+    seed, index, size, agencies = job
+    profiles = resolve_profiles(agencies)
+    tables = load_tables()
+    rnd = random.Random(f"crosswalk-synthetic/{seed}/{index}")
+    people = PopulationBuilder(rnd, tables, index * CHUNK_PEOPLE).draw(size)
+    rows = _draw_rows(rnd, tables, profiles, people)
+    for agency_rows in rows.values():
+        rnd.shuffle(agency_rows)
+    return Chunk(people, rows)
+
+
+def _chunk_sizes(people: int | None) -> Iterator[tuple[int, int]]:
     for index in itertools.count():
         start = index * CHUNK_PEOPLE
         if people is not None and start >= people:
             return
-        size = CHUNK_PEOPLE if people is None else min(CHUNK_PEOPLE, people - start)
-        rnd = random.Random(f"crosswalk-synthetic/{seed}/{index}")
-        chunk = _draw_chunk(rnd, tables, profiles, start, size)
-        _assign_ids(chunk, profiles, next_ids, rnd)
-        yield chunk
+        yield index, CHUNK_PEOPLE if people is None else min(CHUNK_PEOPLE, people - start)
 
 
-def _draw_chunk(
+def _draw_rows(
     rnd: random.Random,
     tables: NameTables,
     profiles: Sequence[AgencyProfile],
-    start: int,
-    size: int,
-) -> Chunk:
-    people = PopulationBuilder(rnd, tables, start).draw(size)
+    people: Sequence[Person],
+) -> dict[str, list[tuple[str, dict[str, str]]]]:
     context = ContextMaker(rnd, tables)
     makers = {p.name: RecordMaker(p, tables, rnd, context) for p in profiles}
     rows: dict[str, list[tuple[str, dict[str, str]]]] = {p.name: [] for p in profiles}
@@ -128,21 +155,14 @@ def _draw_chunk(
         for profile, times in plan_contacts(person, profiles, rnd):
             out = rows[profile.name]
             out.extend((person.person_id, row) for row in makers[profile.name].rows(person, times))
-    return Chunk(people, rows)
+    return rows
 
 
-def _assign_ids(
-    chunk: Chunk,
-    profiles: Sequence[AgencyProfile],
-    next_ids: dict[str, int],
-    rnd: random.Random,
-) -> None:
-    """Shuffle each agency's rows and number them in the agency's id style."""
+def _assign_ids(chunk: Chunk, profiles: Sequence[AgencyProfile], next_ids: dict[str, int]) -> None:
+    """Number each agency's (already shuffled) rows in the agency's id style."""
     for profile in profiles:
-        rows = chunk.rows[profile.name]
-        rnd.shuffle(rows)
         number = next_ids[profile.name]
-        for _, row in rows:
+        for _, row in chunk.rows[profile.name]:
             row["record_id"] = f"{profile.id_prefix}{number:0{profile.id_width}d}"
             number += 1
         next_ids[profile.name] = number

@@ -8,8 +8,6 @@ surnames, stray case and whitespace, and the many ways of writing a date,
 phone number, SSN or street. They are pure apart from the random stream.
 """
 
-# ruff: noqa: S311  -- `random` draws synthetic test data here, never secrets or keys.
-
 from __future__ import annotations
 
 import random

@@ -10,15 +10,14 @@ strangers share. Each :class:`Person` is the truth that agency records are
 later corrupted from. Time runs from 0.0 to 1.0 over the observed period.
 """
 
-# ruff: noqa: S311  -- `random` draws synthetic test data here, never secrets or keys.
-
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
+from linkage.synthetic.person import Person
 from linkage.synthetic.tables import NameTables, Place, Weighted
 
 REFERENCE_DATE = date(2024, 12, 31)
@@ -42,8 +41,8 @@ HISPANIC_GIVEN_RATE = 0.65
 ACCENT_RATE = 0.7
 DOUBLE_SURNAME_RATE = 0.2
 TOOK_SPOUSE_NAME_RATE = 0.7
-MARRIED_DURING_PERIOD_RATE = 0.27
-OTHER_NAME_CHANGE_RATE = 0.05
+MARRIED_DURING_PERIOD_RATE = 0.35
+OTHER_NAME_CHANGE_RATE = 0.065
 FREQUENT_UTILISER_RATE = 0.015
 FREQUENT_UTILISER_RATE_HOMELESS = 0.05
 OTHER_LANGUAGES = Weighted.of(
@@ -51,79 +50,6 @@ OTHER_LANGUAGES = Weighted.of(
     [3, 3, 2, 2, 1.5, 1.5, 1, 1, 1],
 )
 AREA_CODES = ("360", "564")
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    """The true identity of one synthetic person over the observed period.
-
-    Attributes:
-        person_id: Opaque truth id, e.g. ``"P0000042"``.
-        household_id: Shared by people who live together.
-        relation: ``""``, ``"spouse"``, ``"parent"``, ``"child"``, ``"sibling"``,
-            ``"twin"``, ``"junior"`` or ``"senior"``.
-        relative_id: The other member of a two-person household, else ``""``.
-        sex: ``"F"`` or ``"M"``.
-        given_name: Canonical spelling, possibly with diacritics (José).
-        middle_name: ``""`` when the person has none.
-        family_name: Surname at the end of the period.
-        second_family_name: Maternal surname of a Hispanic double surname, or ``""``.
-        previous_family_name: Surname before a change during the period, or ``""``.
-        name_change_time: When ``previous_family_name`` gave way (1.0 if never).
-        suffix: ``""``, ``"Jr"``, ``"Sr"`` or ``"II"``.
-        birth_date: True date of birth.
-        places: Home addresses in order; a second one means the person moved.
-        move_time: When the second place replaced the first (1.0 if never).
-        shelter: The shelter a person without a home usually gives, else None.
-        phones: Zero, one or two 10-digit numbers, in order of use.
-        phone_change_time: When the second phone replaced the first.
-        ssn: Nine digits.
-        language: Preferred language.
-        frequent_utiliser: True for the few people who reach agencies very often.
-    """
-
-    person_id: str
-    household_id: int
-    relation: str
-    relative_id: str
-    sex: str
-    given_name: str
-    middle_name: str
-    family_name: str
-    second_family_name: str
-    previous_family_name: str
-    name_change_time: float
-    suffix: str
-    birth_date: date
-    places: tuple[Place, ...]
-    move_time: float
-    shelter: Place | None
-    phones: tuple[str, ...]
-    phone_change_time: float
-    ssn: str
-    language: str
-    frequent_utiliser: bool
-
-    @property
-    def homeless(self) -> bool:
-        """Whether the person has no home of their own."""
-        return self.shelter is not None
-
-    def family_name_at(self, time: float) -> str:
-        """Surname in use at ``time``."""
-        if self.previous_family_name and time < self.name_change_time:
-            return self.previous_family_name
-        return self.family_name
-
-    def place_at(self, time: float) -> Place:
-        """Home address at ``time``."""
-        return self.places[-1] if time >= self.move_time else self.places[0]
-
-    def phone_at(self, time: float) -> str:
-        """Phone in use at ``time``, or ``""``."""
-        if not self.phones:
-            return ""
-        return self.phones[-1] if time >= self.phone_change_time else self.phones[0]
 
 
 @dataclass
@@ -183,7 +109,12 @@ class PopulationBuilder:
         out: list[Person] = []
         while len(out) < people:
             out.extend(self._household(HOUSEHOLD_KINDS.pick(self._rnd)))
-        return out[:people]
+        out = out[:people]
+        kept = {person.person_id for person in out[-2:]}
+        for index in range(max(0, len(out) - 2), len(out)):  # a relative may have been cut
+            if out[index].relative_id and out[index].relative_id not in kept:
+                out[index] = replace(out[index], relative_id="")
+        return out
 
     # -- households -------------------------------------------------------------
 
@@ -202,7 +133,7 @@ class PopulationBuilder:
         return [draft]
 
     def _couple(self) -> list[_Draft]:
-        first_sex = "M" if self._rnd.random() < 0.94 else "F"
+        first_sex = "M" if self._rnd.random() < 0.94 else "F"  # else a couple of two women
         family, second, hispanic = self._surname()
         age = self._age()
         partner_age = min(85, max(18, age - 2 + round(self._rnd.gauss(0, 4))))
@@ -221,7 +152,7 @@ class PopulationBuilder:
     def _parent_child(self) -> list[_Draft]:
         family, second, hispanic = self._surname()
         child_age = min(self._age(), 60)
-        parent_age = min(85, child_age + self._rnd.randint(20, 40))
+        parent_age = min(85, child_age + self._int(20, 40))
         parent = self._draft(self._sex(), self._birth(parent_age), family, hispanic, "parent")
         child = self._draft(self._sex(), self._birth(child_age), family, hispanic, "child")
         parent.second_family_name = child.second_family_name = second
@@ -234,7 +165,7 @@ class PopulationBuilder:
         family = child.previous_family_name or child.family_name
         hispanic = family in self._tables.hispanic_surnames
         parent_age = (REFERENCE_DATE - parent.birth_date).days // 365
-        sibling_age = self._rnd.randint(18, max(18, parent_age - 20))
+        sibling_age = self._int(18, max(18, parent_age - 20))
         sibling = self._draft(self._sex(), self._birth(sibling_age), family, hispanic, "child")
         sibling.given_name = self._distinct_given(sibling.sex, hispanic, child.given_name, False)
         sibling.second_family_name = child.second_family_name
@@ -243,7 +174,7 @@ class PopulationBuilder:
     def _siblings(self) -> list[_Draft]:
         family, second, hispanic = self._surname()
         age = min(self._age(), 75)
-        gap = self._rnd.randint(1, 10)
+        gap = self._int(1, 10)
         older = self._draft(self._sex(), self._birth(age + gap), family, hispanic, "sibling")
         younger = self._draft(self._sex(), self._birth(age), family, hispanic, "sibling")
         older.second_family_name = younger.second_family_name = second
@@ -265,7 +196,7 @@ class PopulationBuilder:
     def _junior_senior(self) -> list[_Draft]:
         family, second, hispanic = self._surname()
         junior_age = min(self._age(), 60)
-        senior_age = min(85, junior_age + self._rnd.randint(20, 40))
+        senior_age = min(85, junior_age + self._int(20, 40))
         senior = self._draft("M", self._birth(senior_age), family, hispanic, "senior")
         junior = self._draft("M", self._birth(junior_age), family, hispanic, "junior")
         junior.given_name = senior.given_name
@@ -309,12 +240,7 @@ class PopulationBuilder:
         self, pid: str, relative: str, draft: _Draft, home: _Household, spelled: dict[str, str]
     ) -> Person:
         rnd = self._rnd
-        phones: tuple[str, ...] = ()
-        if rnd.random() < PHONE_RATE:
-            use_landline = home.landline and rnd.random() < 0.6
-            phones = (home.landline if use_landline else self._phone(),)
-            if rnd.random() < SECOND_PHONE_RATE:
-                phones = (phones[0], self._phone())
+        phones = self._phones(home.landline)
         hispanic = draft.family_name in self._tables.hispanic_surnames or bool(
             draft.second_family_name
         )
@@ -343,6 +269,14 @@ class PopulationBuilder:
             frequent_utiliser=rnd.random() < frequent,
         )
 
+    def _phones(self, landline: str) -> tuple[str, ...]:
+        """No phone, one (maybe the household landline), or one replaced by another."""
+        rnd = self._rnd
+        if rnd.random() >= PHONE_RATE:
+            return ()
+        first = landline if landline and rnd.random() < 0.6 else self._phone()
+        return (first, self._phone()) if rnd.random() < SECOND_PHONE_RATE else (first,)
+
     # -- single draws -------------------------------------------------------------
 
     def _draft(self, sex: str, born: date, family: str, hispanic: bool, rel: str) -> _Draft:
@@ -359,16 +293,21 @@ class PopulationBuilder:
             draft.family_name = self._surname()[0]
             draft.name_change_time = self._rnd.uniform(0.15, 0.85)
 
+    def _int(self, low: int, high: int) -> int:
+        """Uniform integer in [low, high]; cheaper than ``randint`` for millions of draws."""
+        return low + int(self._rnd.random() * (high - low + 1))
+
     def _sex(self) -> str:
         return "F" if self._rnd.random() < 0.5 else "M"
 
     def _age(self) -> int:
         low, high = AGE_BANDS.pick(self._rnd)
-        return self._rnd.randint(low, high)
+        return self._int(low, high)
 
     def _birth(self, age: int) -> date:
-        days = age * 365 + age // 4 + self._rnd.randrange(365)
-        return date.fromordinal(REFERENCE_DATE.toordinal() - days)
+        """A birth date that makes the person exactly ``age`` on the reference date."""
+        birthday = REFERENCE_DATE.replace(year=REFERENCE_DATE.year - age)  # 31 Dec: no leap issue
+        return date.fromordinal(birthday.toordinal() - self._int(0, 364))
 
     def _surname(self) -> tuple[str, str, bool]:
         """Return (surname, maternal surname or "", Hispanic?)."""
@@ -405,26 +344,25 @@ class PopulationBuilder:
         rnd = self._rnd
         roll = rnd.random()
         if roll < 0.2:
-            number = rnd.randint(1, 99)
+            number = self._int(1, 99)
         elif roll < 0.65:
-            number = rnd.randint(100, 999)
+            number = self._int(100, 999)
         else:
-            number = rnd.randint(1000, 9999)
+            number = self._int(1000, 9999)
         unit = ""
         if rnd.random() < 0.35:
-            unit = str(rnd.randint(1, 40)) + rnd.choice(("", "", "", "A", "B", "C"))
+            unit = str(self._int(1, 40)) + rnd.choice(("", "", "", "A", "B", "C"))
         city, postcode = self._tables.cities.pick(rnd)
         return Place(str(number), self._tables.streets.pick(rnd), unit, city, postcode)
 
     def _phone(self) -> str:
         rnd = self._rnd
-        return f"{rnd.choice(AREA_CODES)}{rnd.randint(200, 999)}{rnd.randint(0, 9999):04d}"
+        return f"{rnd.choice(AREA_CODES)}{self._int(200, 999)}{self._int(0, 9999):04d}"
 
     def _ssn(self) -> str:
-        rnd = self._rnd
-        area = rnd.randint(1, 898)
+        area = self._int(1, 898)
         area = area + 1 if area >= 666 else area
-        return f"{area:03d}{rnd.randint(1, 99):02d}{rnd.randint(1, 9999):04d}"
+        return f"{area:03d}{self._int(1, 99):02d}{self._int(1, 9999):04d}"
 
     def _language(self, hispanic: bool) -> str:
         roll = self._rnd.random()

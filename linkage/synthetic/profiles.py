@@ -11,6 +11,7 @@ up in the output at roughly that rate.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -138,15 +139,13 @@ class AgencyProfile:
 
     def hurried(self) -> AgencyProfile:
         """This profile as applied to a sloppy record."""
-        changes = {name: min(1.0, getattr(self, name) * SLOPPY_FACTOR) for name in SLOPPY_RATES}
-        return replace(self, sloppy=1.0, **changes)
+        return _hurried(self)
 
-    def expected_rate(self, name: str) -> float:
-        """Overall per-record probability of a habit, over clean and sloppy records."""
-        rate: float = getattr(self, name)
-        if name not in SLOPPY_RATES:
-            return rate
-        return (1 - self.sloppy) * rate + self.sloppy * min(1.0, rate * SLOPPY_FACTOR)
+
+@functools.cache
+def _hurried(profile: AgencyProfile) -> AgencyProfile:
+    changes = {name: min(1.0, getattr(profile, name) * SLOPPY_FACTOR) for name in SLOPPY_RATES}
+    return replace(profile, sloppy=1.0, **changes)
 
 
 def _w(**weights: float) -> Weighted[str]:
@@ -158,18 +157,18 @@ POLICE_CAD = AgencyProfile(
     context_columns=("weapons", "officer_safety_note", "language"),
     reach=0.45, homeless_reach=0.35,
     count_weights=(0.72, 0.14, 0.06, 0.04, 0.025, 0.015), frequent_counts=(5, 10),
-    given_missing=0.01, nickname=0.18, given_variant=0.06, given_typo=0.06,
+    given_missing=0.01, nickname=0.2, given_variant=0.06, given_typo=0.06,
     family_variant=0.04, family_typo=0.05, particle_variant=0.5,
     middle_missing=0.55, middle_initial=0.3, middle_as_given=0.04, name_swap=0.03,
     suffix_shown=0.35, stale_surname=0.15, hyphenated_surname=0.15, strip_diacritics=1.0,
     case_style="upper", case_noise=0.05, whitespace_noise=0.08,
-    dob_missing=0.08, dob_error=0.08, date_formats=_w(us=0.8, iso=0.1, compact=0.1),
+    dob_missing=0.07, dob_error=0.08, date_formats=_w(us=0.8, iso=0.1, compact=0.1),
     sex_missing=0.05, sex_codes=(("F", "M"),), street_styles=_w(abbrev=0.9, dotted=0.1),
     address_missing=0.10, stale_address=0.25, address_typo=0.05, postcode_missing=0.2,
     homeless_address=_w(shelter=0.25, marker=0.35, blank=0.2, last=0.2),
     phone_missing=0.45, phone_formats=_w(dashes=0.5, plain=0.2, parens=0.2, local=0.1),
     ssn_known=0.35, ssn_missing=0.3, ssn_typo=0.03, ssn_dashes=0.7,
-    missing_markers=("UNKNOWN", "UNK", "", ""), sloppy=0.2,
+    missing_markers=("UNKNOWN", "UNK", "", ""), sloppy=0.25,
 )  # fmt: skip
 
 BEHAVIORAL_HEALTH = AgencyProfile(
@@ -179,7 +178,7 @@ BEHAVIORAL_HEALTH = AgencyProfile(
     ),
     reach=0.30, homeless_reach=0.2,
     count_weights=(0.82, 0.18), frequent_counts=(2, 3),
-    given_missing=0.0, nickname=0.05, given_variant=0.02, given_typo=0.015,
+    given_missing=0.0, nickname=0.06, given_variant=0.02, given_typo=0.015,
     family_variant=0.015, family_typo=0.015, particle_variant=0.1,
     middle_missing=0.25, middle_initial=0.15, middle_as_given=0.01, name_swap=0.005,
     suffix_shown=0.6, stale_surname=0.10, hyphenated_surname=0.2, strip_diacritics=0.3,
@@ -190,7 +189,7 @@ BEHAVIORAL_HEALTH = AgencyProfile(
     homeless_address=_w(shelter=0.35, marker=0.25, blank=0.15, last=0.25),
     phone_missing=0.15, phone_formats=_w(parens=0.7, dashes=0.2, dotted=0.1),
     ssn_known=0.75, ssn_missing=0.05, ssn_typo=0.01, ssn_dashes=0.9,
-    missing_markers=("",), sloppy=0.03,
+    missing_markers=("",), sloppy=0.05,
 )  # fmt: skip
 
 HOMELESS_SERVICES = AgencyProfile(
@@ -198,7 +197,7 @@ HOMELESS_SERVICES = AgencyProfile(
     context_columns=("shelter_status", "case_manager", "language"),
     reach=0.25, homeless_reach=0.6,
     count_weights=(0.75, 0.18, 0.07), frequent_counts=(3, 5),
-    given_missing=0.005, nickname=0.12, given_variant=0.04, given_typo=0.04,
+    given_missing=0.005, nickname=0.14, given_variant=0.04, given_typo=0.04,
     family_variant=0.03, family_typo=0.035, particle_variant=0.3,
     middle_missing=0.5, middle_initial=0.25, middle_as_given=0.02, name_swap=0.015,
     suffix_shown=0.3, stale_surname=0.2, hyphenated_surname=0.15, strip_diacritics=0.6,
@@ -210,7 +209,7 @@ HOMELESS_SERVICES = AgencyProfile(
     homeless_address=_w(shelter=0.5, marker=0.2, blank=0.1, last=0.2),
     phone_missing=0.35, phone_formats=_w(plain=0.4, dashes=0.3, parens=0.2, intl=0.1),
     ssn_known=0.55, ssn_missing=0.15, ssn_typo=0.02, ssn_dashes=0.3,
-    missing_markers=("N/A", "", "", "UNKNOWN"), sloppy=0.12,
+    missing_markers=("N/A", "", "", "UNKNOWN"), sloppy=0.15,
 )  # fmt: skip
 
 EMS = AgencyProfile(

@@ -8,24 +8,27 @@ address before or after a move) and applying the agency's error habits from
 :mod:`linkage.synthetic.profiles`.
 """
 
-# ruff: noqa: S311  -- `random` draws synthetic test data here, never secrets or keys.
-
 from __future__ import annotations
 
+import bisect
+import functools
+import itertools
 import random
 from collections.abc import Callable, Sequence
 
 from linkage.synthetic import habits
 from linkage.synthetic.context import ContextMaker
-from linkage.synthetic.population import Person
+from linkage.synthetic.person import Person
 from linkage.synthetic.profiles import AgencyProfile
-from linkage.synthetic.tables import NameTables, Place
+from linkage.synthetic.tables import NameTables, Place, choose
 
 AGENCY_COUNTS = (0.68, 0.25, 0.07)  # P(known to 1, 2, 3 agencies)
 SUFFIXES = {"Jr": ("Jr", "JR", "Jr."), "II": ("II",), "Sr": ("Sr", "SR", "Sr.")}
 HOMELESS_MARKERS = ("HOMELESS", "TRANSIENT", "NO FIXED ADDRESS", "Unhoused")
 PLACEHOLDER_SSNS = ("000-00-0000", "999-99-9999", "123-45-6789")
 WRONG_SEX_RATE = 0.005
+# Frequent utilisers are met in crisis more often than not, so more of their records are sloppy.
+FREQUENT_SLOPPY_FACTOR = 2.0
 NAME_FIELDS = ("given_name", "middle_name", "family_name")
 CASED_FIELDS = (*NAME_FIELDS, "street_address", "city")
 
@@ -43,22 +46,39 @@ def plan_contacts(
     Returns:
         (agency, sorted contact times in [0, 1)) for each agency that knows the person.
     """
-    counts = range(1, len(profiles) + 1)
-    wanted = rnd.choices(counts, weights=AGENCY_COUNTS[: len(profiles)])[0]
+    uniform = rnd.random
+    wanted = _index(_cumulative(AGENCY_COUNTS[: len(profiles)]), uniform()) + 1
     if person.frequent_utiliser:
-        wanted = len(profiles) if rnd.random() < 0.7 else min(2, len(profiles))
+        wanted = len(profiles) if uniform() < 0.7 else min(2, len(profiles))
     pool = list(profiles)
     plan = []
     for _ in range(wanted):
-        reach = [p.homeless_reach if person.homeless else p.reach for p in pool]
-        profile = pool.pop(rnd.choices(range(len(pool)), weights=reach)[0])
+        reach = tuple(p.homeless_reach if person.homeless else p.reach for p in pool)
+        profile = pool.pop(_index(_cumulative(reach), uniform()))
         if person.frequent_utiliser:
-            count = rnd.randint(*profile.frequent_counts)
+            low, high = profile.frequent_counts
+            count = low + int(uniform() * (high - low + 1))
         else:
-            options = range(1, len(profile.count_weights) + 1)
-            count = rnd.choices(options, weights=profile.count_weights)[0]
-        plan.append((profile, sorted(rnd.random() for _ in range(count))))
+            count = _index(_cumulative(profile.count_weights), uniform()) + 1
+        plan.append((profile, sorted(uniform() for _ in range(count))))
     return plan
+
+
+def sloppy_share(profile: AgencyProfile, person: Person) -> float:
+    """Share of a person's records at an agency that are keyed in a hurry."""
+    factor = FREQUENT_SLOPPY_FACTOR if person.frequent_utiliser else 1.0
+    return min(1.0, profile.sloppy * factor)
+
+
+@functools.cache
+def _cumulative(weights: tuple[float, ...]) -> tuple[float, ...]:
+    """Running totals of ``weights``, normalised to end at 1 (cached: few distinct inputs)."""
+    total = sum(weights)
+    return tuple(itertools.accumulate(w / total for w in weights))
+
+
+def _index(cumulative: tuple[float, ...], uniform: float) -> int:
+    return min(bisect.bisect_right(cumulative, uniform), len(cumulative) - 1)
 
 
 class RecordMaker:
@@ -79,19 +99,21 @@ class RecordMaker:
         self._hurried = profile.hurried()
         self._tables = tables
         self._rnd = rnd
+        self._random = rnd.random  # bound once: this is the hottest call in the generator
         self._context = context
 
     def rows(self, person: Person, times: Sequence[float]) -> list[dict[str, str]]:
         """Rows for each contact time; ``record_id`` is left empty for the caller."""
-        ssn_known = self._rnd.random() < self.profile.ssn_known
-        values = self._context.for_person(self.profile.name, person)
+        ssn_known = self._random() < self._clean.ssn_known
+        values = self._context.for_person(self._clean.name, person)
         return [self._row(person, t, ssn_known, values) for t in times]
 
     def _row(
         self, person: Person, time: float, ssn_known: bool, values: dict[str, str]
     ) -> dict[str, str]:
         # Errors cluster: a record keyed in a hurry gets several at once.
-        self.profile = self._hurried if self._roll(self._clean.sloppy) else self._clean
+        hurried = self._random() < sloppy_share(self._clean, person)
+        self.profile = self._hurried if hurried else self._clean
         given, middle, family = self._names(person, time)
         street, city, postcode = self._address(person, time)
         row = {
@@ -113,10 +135,7 @@ class RecordMaker:
         return row
 
     def _marker(self) -> str:
-        return self._rnd.choice(self.profile.missing_markers)
-
-    def _roll(self, rate: float) -> bool:
-        return self._rnd.random() < rate
+        return choose(self.profile.missing_markers, self._random)
 
     # -- names ---------------------------------------------------------------------
 
@@ -127,35 +146,35 @@ class RecordMaker:
             family, middle = self._double_surname(family, person.second_family_name, middle)
         family = self._respell_family(family)
         given, family = self._suffix(person, given, family)
-        if self._roll(self.profile.name_swap):
+        if self._random() < self.profile.name_swap:
             given, family = family, given
-        if self._roll(self.profile.strip_diacritics):
+        if self._random() < self.profile.strip_diacritics:
             given, middle, family = (habits.strip_accents(n) for n in (given, middle, family))
         return given, middle, family
 
     def _given_and_middle(self, person: Person) -> tuple[str, str]:
         p, rnd = self.profile, self._rnd
         given, middle = person.given_name, self._middle(person.middle_name)
-        if self._roll(p.given_missing):
+        if self._random() < p.given_missing:
             return self._marker() or "UNKNOWN", middle
         key = habits.strip_accents(given).lower()
         nicknames = self._tables.nicknames.get(key)
         variants = self._tables.variants.get(key)
-        if person.middle_name and self._roll(p.middle_as_given):
-            given, middle = person.middle_name, given if self._roll(0.5) else ""
-        elif self._roll(p.nickname) and nicknames:
-            given = rnd.choice(nicknames)
-        elif self._roll(p.given_variant) and variants:
-            given = rnd.choice(variants)
-        if self._roll(p.given_typo):
+        if person.middle_name and self._random() < p.middle_as_given:
+            given, middle = person.middle_name, given if self._random() < 0.5 else ""
+        elif self._random() < p.nickname and nicknames:
+            given = choose(nicknames, self._random)
+        elif self._random() < p.given_variant and variants:
+            given = choose(variants, self._random)
+        if self._random() < p.given_typo:
             given = habits.typo(given, rnd)
         return given, middle
 
     def _middle(self, middle: str) -> str:
-        if not middle or self._roll(self.profile.middle_missing):
+        if not middle or self._random() < self.profile.middle_missing:
             return ""
-        if self._roll(self.profile.middle_initial):
-            return middle[0] + ("." if self._roll(0.3) else "")
+        if self._random() < self.profile.middle_initial:
+            return middle[0] + ("." if self._random() < 0.3 else "")
         return middle
 
     def _family(self, person: Person, time: float) -> str:
@@ -182,19 +201,19 @@ class RecordMaker:
     def _respell_family(self, family: str) -> str:
         p, rnd = self.profile, self._rnd
         variants = self._tables.variants.get(habits.strip_accents(family).lower())
-        if self._roll(p.family_variant) and variants:
-            family = rnd.choice(variants)
-        if self._roll(p.particle_variant) and habits.has_particle(family):
+        if self._random() < p.family_variant and variants:
+            family = choose(variants, self._random)
+        if self._random() < p.particle_variant and habits.has_particle(family):
             family = habits.particle_variant(family, rnd)
-        if self._roll(p.family_typo):
+        if self._random() < p.family_typo:
             family = habits.typo(family, rnd)
         return family
 
     def _suffix(self, person: Person, given: str, family: str) -> tuple[str, str]:
         rate = self.profile.suffix_shown * (0.5 if person.suffix == "Sr" else 1.0)
-        if not person.suffix or not self._roll(rate):
+        if not person.suffix or not self._random() < rate:
             return given, family
-        text = self._rnd.choice(SUFFIXES[person.suffix])
+        text = choose(SUFFIXES[person.suffix], self._random)
         roll = self._rnd.random()
         if roll < 0.6:
             return given, f"{family} {text}"
@@ -213,48 +232,56 @@ class RecordMaker:
 
     def _apply_case(self, row: dict[str, str]) -> None:
         style = self._case_style()
-        for key in CASED_FIELDS:
-            row[key] = style(row[key])
+        if style is not str:
+            for key in CASED_FIELDS:
+                row[key] = style(row[key])
 
     def _apply_noise(self, row: dict[str, str]) -> None:
+        if self._random() < self.profile.case_noise:
+            self._mangle(row, habits.case_noise)
+        if self._random() < self.profile.whitespace_noise:
+            self._mangle(row, habits.whitespace_noise)
+
+    def _mangle(self, row: dict[str, str], habit: Callable[[str, random.Random], str]) -> None:
         filled = [key for key in NAME_FIELDS if row[key]]
-        if filled and self._roll(self.profile.case_noise):
-            key = self._rnd.choice(filled)
-            row[key] = habits.case_noise(row[key], self._rnd)
-        if filled and self._roll(self.profile.whitespace_noise):
-            key = self._rnd.choice(filled)
-            row[key] = habits.whitespace_noise(row[key], self._rnd)
+        if filled:
+            key = choose(filled, self._random)
+            row[key] = habit(row[key], self._rnd)
 
     # -- other identifiers ---------------------------------------------------------------
 
     def _birth_date(self, person: Person) -> str:
         p = self.profile
-        if self._roll(p.dob_missing):
+        if self._random() < p.dob_missing:
             return self._marker()
         value = person.birth_date
-        if self._roll(p.dob_error):
+        if self._random() < p.dob_error:
             value = habits.misdate(value, self._rnd)
         return habits.format_date(value, p.date_formats.pick(self._rnd))
 
     def _sex(self, person: Person) -> str:
-        if self._roll(self.profile.sex_missing):
-            return self._rnd.choice((*self.profile.missing_markers, "U"))
-        female, male = self._rnd.choice(self.profile.sex_codes)
-        is_female = (person.sex == "F") != self._roll(WRONG_SEX_RATE)
+        if self._random() < self.profile.sex_missing:
+            return choose((*self.profile.missing_markers, "U"), self._random)
+        female, male = choose(self.profile.sex_codes, self._random)
+        is_female = (person.sex == "F") != (self._random() < WRONG_SEX_RATE)
         return female if is_female else male
 
     def _phone(self, person: Person, time: float) -> str:
         number = person.phone_at(time)
-        if not number or self._roll(self.profile.phone_missing):
+        if not number or self._random() < self.profile.phone_missing:
             return self._marker()
         return habits.format_phone(number, self.profile.phone_formats.pick(self._rnd))
 
     def _ssn(self, person: Person, known: bool) -> str:
         p = self.profile
-        if not known or self._roll(p.ssn_missing):
-            return self._rnd.choice(PLACEHOLDER_SSNS) if self._roll(0.03) else self._marker()
-        digits = habits.digit_slip(person.ssn, self._rnd) if self._roll(p.ssn_typo) else person.ssn
-        return habits.format_ssn(digits, self._roll(p.ssn_dashes))
+        if not known or self._random() < p.ssn_missing:
+            return (
+                choose(PLACEHOLDER_SSNS, self._random) if self._random() < 0.03 else self._marker()
+            )
+        digits = (
+            habits.digit_slip(person.ssn, self._rnd) if self._random() < p.ssn_typo else person.ssn
+        )
+        return habits.format_ssn(digits, self._random() < p.ssn_dashes)
 
     # -- address -----------------------------------------------------------------------------
 
@@ -262,12 +289,12 @@ class RecordMaker:
         if person.shelter is not None:
             return self._homeless_address(person, person.shelter, time)
         place = person.place_at(time)
-        if place is not person.places[0] and self._roll(self.profile.stale_address):
+        if place is not person.places[0] and self._random() < self.profile.stale_address:
             place = person.places[0]
-        if self._roll(self.profile.address_missing):
-            keep_city = self._roll(0.5)
+        if self._random() < self.profile.address_missing:
+            keep_city = self._random() < 0.5
             city = place.city if keep_city else self._marker()
-            postcode = place.postcode if keep_city and self._roll(0.5) else self._marker()
+            postcode = place.postcode if keep_city and self._random() < 0.5 else self._marker()
             return self._marker(), city, postcode
         return self._spell(place)
 
@@ -276,12 +303,12 @@ class RecordMaker:
     ) -> tuple[str, str, str]:
         kind = self.profile.homeless_address.pick(self._rnd)
         if kind == "shelter":
-            if self._roll(0.3):
-                shelter = self._rnd.choice(self._tables.shelters)
+            if self._random() < 0.3:
+                shelter = choose(self._tables.shelters, self._random)
             return self._spell(shelter)
         if kind == "marker":
-            city = shelter.city if self._roll(0.5) else self._marker()
-            return self._rnd.choice(HOMELESS_MARKERS), city, self._marker()
+            city = shelter.city if self._random() < 0.5 else self._marker()
+            return choose(HOMELESS_MARKERS, self._random), city, self._marker()
         if kind == "blank":
             return self._marker(), self._marker(), self._marker()
         return self._spell(person.place_at(time))
@@ -289,18 +316,18 @@ class RecordMaker:
     def _spell(self, place: Place) -> tuple[str, str, str]:
         p, rnd = self.profile, self._rnd
         street = habits.spell_street(place, p.street_styles.pick(rnd), rnd)
-        if self._roll(p.address_typo):
+        if self._random() < p.address_typo:
             street = habits.typo(street, rnd)
         city = place.city
-        if self._roll(0.1):
+        if self._random() < 0.1:
             city = habits.abbreviate_city(city)
-        if self._roll(p.address_typo / 2):
+        if self._random() < p.address_typo / 2:
             city = habits.typo(city, rnd)
         postcode = place.postcode
-        if self._roll(p.postcode_missing):
+        if self._random() < p.postcode_missing:
             postcode = self._marker()
-        elif self._roll(0.05):
+        elif self._random() < 0.05:
             postcode = f"{postcode}-{rnd.randint(1, 9999):04d}"
-        elif self._roll(0.01):
+        elif self._random() < 0.01:
             postcode = habits.digit_slip(postcode, rnd)
         return street, city, postcode

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from pathlib import Path
 from typing import Any, Protocol
 
 from linkage.synthetic.generator import Chunk, SyntheticDataset, iter_chunks
-from linkage.synthetic.profiles import DEFAULT_AGENCIES, PROFILES
+from linkage.synthetic.profiles import DEFAULT_AGENCIES, PROFILES, resolve_profiles
 
 TRUTH_COLUMNS = ("agency", "record_id", "person_id")
 
@@ -48,7 +48,11 @@ def write_dataset(dataset: SyntheticDataset, out_dir: Path) -> None:
 
 
 def write_large(
-    out_dir: Path, records: int, seed: int, *, agencies: Sequence[str] = DEFAULT_AGENCIES
+    out_dir: Path,
+    records: int,
+    seed: int,
+    *,
+    agencies: Sequence[str] = DEFAULT_AGENCIES,
 ) -> dict[str, int]:
     """Stream a data set of exactly ``records`` records to ``out_dir``.
 
@@ -70,12 +74,13 @@ def write_large(
     """
     if records < 0:
         raise ValueError("records must not be negative")
+    resolve_profiles(agencies)  # refuse unknown agencies before creating any file
     out_dir.mkdir(parents=True, exist_ok=True)
     written = dict.fromkeys(agencies, 0)
     with ExitStack() as stack:
         writers = {a: _open(stack, out_dir / f"{a}.csv", _columns(a, [])) for a in agencies}
         truth = _open(stack, out_dir / "truth.csv", TRUTH_COLUMNS)
-        chunks = iter_chunks(None, seed=seed, agencies=agencies)
+        chunks = stack.enter_context(closing(iter_chunks(None, seed=seed, agencies=agencies)))
         while sum(written.values()) < records:
             rows = _cut(next(chunks), records - sum(written.values()))
             for agency, pairs in rows.items():

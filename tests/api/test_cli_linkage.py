@@ -133,14 +133,18 @@ def test_encode_bad_input_is_one_line_and_no_output(
     assert not out.exists()
 
 
-def test_malformed_encoded_file_names_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_malformed_encoded_file_names_the_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"schema_version": "canonical/1"}\nnot json\n')
     assert _run("link", bad, "-o", tmp_path / "c.csv") == 2
     assert f"{bad}:1" in capsys.readouterr().err
 
 
-def test_evaluate_prints_quality_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_evaluate_prints_quality_figures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "ds"
     folder.mkdir()
     (folder / "a.csv").write_text(

@@ -24,7 +24,7 @@ def test_records_sharing_a_key_become_candidates_and_others_do_not() -> None:
 
 def test_union_of_passes_without_duplicates() -> None:
     rules = (BlockingRule(("birth_date.exact",)), BlockingRule(("family_name.phonetic",)))
-    left, right, counts = candidate_pairs(table_of(ROWS), rules)
+    left, _right, counts = candidate_pairs(table_of(ROWS), rules)
     assert len(left) == 1
     assert counts == {"birth_date.exact": 1, "family_name.phonetic": 1}
 

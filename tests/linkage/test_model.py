@@ -52,9 +52,10 @@ def _trained_model() -> FellegiSunterModel:
     rows = [
         {"given_name": g, "family_name": f, "birth_date": d}
         for g, f, d in [
-            ("Ann", "Lee", "1980-03-07"), ("Ann", "Lee", "1980-03-07"), ("Anne", "Lee", "1980-03-07"),
-            ("Bob", "Okafor", "1970-01-02"), ("Robert", "Okafor", "1970-01-02"),
-            ("Cara", "Diaz", "1990-05-05"), ("Dan", "Wu", "1965-06-06"), ("Eve", "Stone", "1999-09-09"),
+            ("Ann", "Lee", "1980-03-07"), ("Ann", "Lee", "1980-03-07"),
+            ("Anne", "Lee", "1980-03-07"), ("Bob", "Okafor", "1970-01-02"),
+            ("Robert", "Okafor", "1970-01-02"), ("Cara", "Diaz", "1990-05-05"),
+            ("Dan", "Wu", "1965-06-06"), ("Eve", "Stone", "1999-09-09"),
         ]
     ]  # fmt: skip
     return link_table(table_of(rows)).model
