@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
 from tqdm import tqdm
 
 from linkage.encoding import RecordEncoder
@@ -98,15 +99,16 @@ def encode_rows(
     encoder: RecordEncoder, rows: Sequence[Row]
 ) -> tuple[list[bytes], dict[str, Counter[str]]]:
     """Encode rows in this process; return JSON lines and per-field status counts."""
-    lines: list[bytes] = []
+    counts: Counter[str] = Counter()
+    empty = b"{}"
+    lines = [
+        encoder.encode_line(record_id, values, orjson.dumps(ctx) if ctx else empty, counts)
+        for record_id, values, ctx in rows
+    ]
     statuses: dict[str, Counter[str]] = {"missing": Counter(), "unparseable": Counter()}
-    for record_id, values, ctx in rows:
-        record, status = encoder.encode(record_id, values)
-        record.context = ctx
-        lines.append(record.to_json())
-        for field_name, state in status.items():
-            if state != "ok":
-                statuses[state][field_name] += 1
+    for key, count in counts.items():
+        state, field_name = key.split(":", 1)
+        statuses[state][field_name] += count
     return lines, statuses
 
 

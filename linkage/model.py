@@ -41,6 +41,7 @@ import numpy.typing as npt
 import orjson
 
 from linkage.comparisons import COMPARISONS, Comparison, comparison_levels
+from linkage.dependence import HOUSEHOLD_CELLS, JointCell, pair_share
 from linkage.errors import ModelError
 from linkage.table import EncodedTable
 
@@ -104,6 +105,7 @@ class FellegiSunterModel:
     probability_two_random_records_match: float
     tf: dict[str, TermFrequencies] = field(default_factory=dict)
     em_iterations: int = 0
+    joint: dict[JointCell, float] = field(default_factory=dict)  # cell -> bits (<= 0)
 
     def level_weights(self) -> list[F64]:
         """``log2(m/u)`` per comparison and level (0 for the null level).
@@ -139,7 +141,29 @@ class FellegiSunterModel:
                 exact = levels[:, j] == 1
                 tokens = table.token(comp.tf_token or "")[left[exact]]
                 weight[exact] += np.log2(tf.adjustment(tokens))
+        names = [c.name for c in self.comparisons]
+        for cell, bits in self.joint.items():
+            if cell.comparison_a in names and cell.comparison_b in names:
+                ja, jb = names.index(cell.comparison_a), names.index(cell.comparison_b)
+                weight[(levels[:, ja] == cell.level_a) & (levels[:, jb] == cell.level_b)] += bits
         return weight
+
+    def fit_joint_cells(self, table: EncodedTable, cells: tuple[JointCell, ...]) -> None:
+        """Measure each cell's real agreement share and store its correction.
+
+        See :mod:`linkage.dependence` for the derivation.
+        """
+        names = [c.name for c in self.comparisons]
+        lam = self.probability_two_random_records_match
+        for cell in cells:
+            if cell.comparison_a not in names or cell.comparison_b not in names:
+                continue
+            ja, jb = names.index(cell.comparison_a), names.index(cell.comparison_b)
+            m_ab = self.m[ja][cell.level_a] * self.m[jb][cell.level_b]
+            u_ab = self.u_random[ja][cell.level_a] * self.u_random[jb][cell.level_b]
+            share = pair_share(table, cell.token_a, cell.token_b)
+            u_cell = max((share - lam * m_ab) / (1.0 - lam), u_ab)
+            self.joint[cell] = float(np.log2(u_ab / u_cell))
 
     @staticmethod
     def probability(weight: F64) -> F64:
@@ -180,6 +204,10 @@ class FellegiSunterModel:
                     ],
                 }
                 for j, comp in enumerate(self.comparisons)
+            ],
+            "joint_corrections": [
+                {**{k: getattr(cell, k) for k in JointCell.__slots__}, "bits": bits}
+                for cell, bits in self.joint.items()
             ],
             "term_frequencies": {
                 name: {
@@ -231,11 +259,15 @@ class FellegiSunterModel:
             freqs = np.array(entry["freqs"], dtype=np.float64)
             order = np.argsort(values)
             tf[name] = TermFrequencies(values[order], freqs[order], float((freqs**2).sum()))
+        joint = {
+            JointCell(*(entry[k] for k in JointCell.__slots__)): float(entry["bits"])
+            for entry in data.get("joint_corrections", [])
+        }
         return cls(
             data["schema_version"], data["key_id"], tuple(comps), m, u, ur,
             float(data["prior_among_candidates"]),
             float(data["probability_two_random_records_match"]),
-            tf, int(data.get("em_iterations", 0)),
+            tf, int(data.get("em_iterations", 0)), joint,
         )  # fmt: skip
 
 
@@ -371,7 +403,9 @@ def train_model(
         for comp in comparisons
         if comp.tf_token
     }
-    return FellegiSunterModel(
+    model = FellegiSunterModel(
         table.schema_version, table.key_id, comparisons, m, u, u_random, prior,
         min(1.0, prior * len(levels) / max(total_pairs, 1.0)), tf, iterations,
     )  # fmt: skip
+    model.fit_joint_cells(table, HOUSEHOLD_CELLS)
+    return model

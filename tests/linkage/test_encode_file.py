@@ -81,15 +81,15 @@ def test_failure_midway_leaves_no_partial_output(
     out.write_text("previous good output\n")
     encoder = _encoder(secret)
     calls = {"n": 0}
-    original = encoder.encode
+    original = encoder.encode_line
 
-    def flaky(record_id: str, values: dict[str, str]):  # type: ignore[no-untyped-def]
+    def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 6000:
             raise RuntimeError("disk on fire")
-        return original(record_id, values)
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(encoder, "encode", flaky)
+    monkeypatch.setattr(encoder, "encode_line", flaky)
     with pytest.raises(RuntimeError):
         encode_csv(src, out, encoder)
     assert out.read_text() == "previous good output\n"

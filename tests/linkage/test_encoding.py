@@ -98,3 +98,24 @@ def test_any_text_encodes_without_error(values: dict[str, str]) -> None:
     )
     assert set(status) == set(PERSON)
     assert record.record_id == "R"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(sorted(PERSON)), st.sampled_from(["", "x", "Ann", "1980-03-07"])
+    ),
+    st.dictionaries(st.sampled_from(["safety_flags", "housing"]), st.just({"note": 'é "q"'})),
+)
+def test_fast_line_writer_equals_the_record_serialisation(
+    values: dict[str, str], context: dict[str, dict[str, str]]
+) -> None:
+    from collections import Counter
+
+    encoder = RecordEncoder(default_schema(), LinkageSecret(b"k" * 32), 'agency "q"')
+    record, status = encoder.encode('R"1', {**PERSON, **values})
+    record.context = context
+    counts: Counter[str] = Counter()
+    line = encoder.encode_line('R"1', {**PERSON, **values}, orjson.dumps(context), counts)
+    assert orjson.loads(line) == orjson.loads(record.to_json())
+    assert sum(counts.values()) == sum(1 for s in status.values() if s != "ok")
