@@ -30,6 +30,7 @@ from benchmarks.common import Stopwatch
 from linkage.datasets import CANONICAL_COLUMNS, BenchmarkDataset, PairKey, RecordKey, sorted_pair
 
 __all__ = [
+    "FEBRL_BLOCKS",
     "BaselineResult",
     "BaselineUnavailable",
     "canonical_frames",
@@ -42,8 +43,10 @@ FrameInput = BenchmarkDataset | Mapping[str, pd.DataFrame]
 _NAME_FIELDS = ("given_name", "middle_name", "family_name")
 _TEXT_FIELDS = ("street_address", "city")
 # Blocking passes, unioned. Sized on FEBRL3/4 for pair completeness >= 0.98 without
-# ssn (>= 0.998 with it) at about 10-22 candidate pairs per record.
-_BLOCKS: tuple[tuple[str, ...], ...] = (
+# ssn (>= 0.998 with it) at about 10-22 candidate pairs per record. Single-column
+# passes on postcode or family name grow quadratically with larger data; pass
+# ``blocks`` there (see benchmarks.link_runs).
+FEBRL_BLOCKS: tuple[tuple[str, ...], ...] = (
     ("given_name", "birth_year"),
     ("family_name",),
     ("postcode",),
@@ -180,12 +183,17 @@ def _rl_comparer(fields: Sequence[str], string_threshold: float) -> rl.Compare:
 
 
 def recordlinkage_ecm(
-    data: FrameInput, *, exclude_fields: Sequence[str] = (), string_threshold: float = 0.85
+    data: FrameInput,
+    *,
+    exclude_fields: Sequence[str] = (),
+    string_threshold: float = 0.85,
+    blocks: Sequence[tuple[str, ...]] = FEBRL_BLOCKS,
 ) -> BaselineResult:
     """Link or deduplicate with recordlinkage's blocking, comparison and ECM classifier.
 
-    Blocking is the union of passes on given name + birth year, family name, postcode,
-    birth date and ssn (passes using an excluded field are dropped). Each field gives
+    Blocking is the union of ``blocks``, by default passes on given name + birth year,
+    family name, postcode, birth date and ssn (passes using an excluded field are
+    dropped). Each field gives
     one binary feature: names, address and city agree when Jaro-Winkler similarity is
     at least ``string_threshold``, birth dates when normalised Levenshtein similarity
     is, the rest on exact equality; missing values disagree. ECM then fits the
@@ -195,6 +203,7 @@ def recordlinkage_ecm(
         data: A benchmark dataset or canonical frames keyed by agency.
         exclude_fields: Canonical fields the baseline must not use, e.g. ``("ssn",)``.
         string_threshold: Similarity at or above which a string feature agrees.
+        blocks: Blocking passes (column tuples; ``birth_year`` is allowed).
 
     Returns:
         Predicted and candidate pairs, with timings for prepare/index/compare/classify.
@@ -206,7 +215,7 @@ def recordlinkage_ecm(
         sides = _rl_sides(frames)
     with timer.stage("index"):
         indexer = rl.Index()
-        for block in _usable(_BLOCKS, fields):
+        for block in _usable(blocks, fields):
             indexer.block(list(block))
         candidates = indexer.index(*sides.frames)
     with timer.stage("compare"):
@@ -225,6 +234,7 @@ def splink_duckdb(
     threshold: float = 0.5,
     u_max_pairs: float = 2e6,
     seed: int = 42,
+    blocks: Sequence[tuple[str, ...]] = FEBRL_BLOCKS,
 ) -> BaselineResult:
     """Link or deduplicate with Splink's Fellegi-Sunter model on DuckDB.
 
@@ -241,6 +251,7 @@ def splink_duckdb(
         threshold: Match probability at or above which a pair (or cluster edge) matches.
         u_max_pairs: Number of random pairs for estimating u.
         seed: Seed for the u sampling, for reproducible runs.
+        blocks: Blocking passes for prediction (column tuples; ``birth_year`` allowed).
 
     Returns:
         Predicted pairs, candidate pairs, all pairs within clusters, and timings.
@@ -256,7 +267,7 @@ def splink_duckdb(
     with timer.stage("prepare"):
         frames = canonical_frames(data)
         fields = _linkage_fields(frames, exclude_fields)
-        linker = splink_model.build_linker(frames, fields, _usable(_BLOCKS, fields))
+        linker = splink_model.build_linker(frames, fields, _usable(blocks, fields))
     with timer.stage("train"):
         splink_model.train(
             linker,

@@ -26,8 +26,9 @@ def test_household_agreement_is_worth_less_than_the_independent_product() -> Non
         for person in range(2):
             given = given_names[(house + person) % 8] + "x" * (house % 5)
             dob = f"19{50 + (house * 7 + person * 13) % 49}-0{1 + person}-{10 + house % 18}"
+            family = "Fam" + chr(97 + house % 26) + chr(97 + house // 26)
             for _ in range(2):
-                rows.append({"given_name": given, "family_name": "Fam" + chr(97 + house % 26) + chr(97 + house // 26),
+                rows.append({"given_name": given, "family_name": family,
                              "street_address": f"{house} Main St", "birth_date": dob})  # fmt: skip
     model = link_table(table_of(rows)).model
     (bits,) = [b for cell, b in model.joint.items() if cell.comparison_b == "address"]
