@@ -43,8 +43,8 @@ class LinkSettings:
         rules: Blocking passes.
     """
 
-    match_threshold: float = 0.5
-    possible_threshold: float = 0.1
+    match_threshold: float = 0.15
+    possible_threshold: float = 0.03
     merge_threshold: float = 0.5
     max_block: int = 100
     chunk_size: int = 500_000
