@@ -107,9 +107,15 @@ class PairContext:
         filters, pc = self.table.filters.get(field), self.table.popcounts.get(field)
         if filters is None or pc is None:
             return np.zeros(len(self), dtype=np.float32)
-        inter = np.bitwise_count(filters[self.left] & filters[self.right]).sum(axis=1)
-        total = pc[self.left] + pc[self.right]
-        out = np.where(total > 0, 2.0 * inter / np.maximum(total, 1), 0.0).astype(np.float32)
+        out = np.zeros(len(self), dtype=np.float32)
+        # Equal exact tokens mean equal filters: Dice is 1 without touching the bits.
+        # Only the remaining pairs pay for gathering and AND-ing their filters.
+        exact = self.eq(f"{field}.exact")
+        out[exact] = 1.0
+        todo = np.flatnonzero(~exact & (pc[self.left] > 0) & (pc[self.right] > 0))
+        a, b = self.left[todo], self.right[todo]
+        inter = np.bitwise_count(filters[a] & filters[b]).sum(axis=1)
+        out[todo] = 2.0 * inter / (pc[a] + pc[b])
         self._dice[field] = out
         return out
 

@@ -6,6 +6,8 @@ comparison runs in chunks of pairs (bounded memory) with an optional progress ba
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -17,7 +19,7 @@ from tqdm import tqdm
 
 from linkage.blocking import DEFAULT_RULES, BlockingRule, candidate_pairs
 from linkage.clustering import ScoredPairs, cluster_pairs
-from linkage.comparisons import comparison_levels
+from linkage.comparisons import COMPARISONS, comparison_levels
 from linkage.model import FellegiSunterModel, train_model
 from linkage.subjects import RecordKey, SubjectEvent, assign_subject_ids
 from linkage.table import EncodedTable
@@ -97,19 +99,42 @@ def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
     timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
 
 
+_SHARED: EncodedTable | None = None
+
+
+def _compare_range(bounds: tuple[I64, I64]) -> npt.NDArray[np.int8]:
+    assert _SHARED is not None  # noqa: S101 - set before the worker pool forks
+    return comparison_levels(_SHARED, *bounds)
+
+
 def _levels_in_chunks(
     table: EncodedTable, left: I64, right: I64, chunk: int, progress: bool
 ) -> npt.NDArray[np.int8]:
-    from linkage.comparisons import COMPARISONS
+    """Comparison levels of all pairs, chunk by chunk, on every core.
 
+    Workers are forked after the table is built, so they share its arrays
+    copy-on-write and only pair indices and small level matrices cross processes.
+    """
+    global _SHARED  # read-only hand-over to forked workers
     out = np.empty((len(left), len(COMPARISONS)), dtype=np.int8)
-    with tqdm(
-        total=len(left), disable=not progress, unit="pair", desc="compare", leave=False
-    ) as bar:
-        for start in range(0, len(left), chunk):
-            stop = min(start + chunk, len(left))
-            out[start:stop] = comparison_levels(table, left[start:stop], right[start:stop])
-            bar.update(stop - start)
+    starts = range(0, len(left), chunk)
+    bounds = ((left[i : i + chunk], right[i : i + chunk]) for i in starts)
+    cores = os.cpu_count() or 1
+    _SHARED = table
+    pool = (
+        multiprocessing.get_context("fork").Pool(cores) if cores > 1 and len(starts) > 3 else None
+    )
+    try:
+        results = pool.imap(_compare_range, bounds) if pool else map(_compare_range, bounds)
+        with tqdm(total=len(left), disable=not progress, unit="pair", desc="compare") as bar:
+            for start, levels in zip(starts, results, strict=True):
+                out[start : start + len(levels)] = levels
+                bar.update(len(levels))
+    finally:
+        _SHARED = None
+        if pool is not None:
+            pool.close()
+            pool.join()
     return out
 
 
