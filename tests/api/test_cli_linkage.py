@@ -159,3 +159,36 @@ def test_evaluate_prints_quality_figures(
     out = capsys.readouterr().out
     assert "precision" in out
     assert "pair completeness" in out
+
+
+def test_reviewer_constraints_are_honoured_by_link(febrl_sample: Path, tmp_path: Path) -> None:
+    key = tmp_path / "key"
+    _run("keygen", "-o", key)
+    files = []
+    for agency in ("febrl4_a", "febrl4_b"):
+        out = tmp_path / f"{agency}.jsonl"
+        _run("encode", febrl_sample / f"{agency}.csv", "--agency", agency, "--key-file", key,
+             "-o", out)  # fmt: skip
+        files.append(out)
+    first = tmp_path / "first.csv"
+    assert _run("link", *files, "-o", first) == 0
+    with first.open() as handle:
+        subject = {(r["agency"], r["record_id"]): r["subject_id"] for r in csv.DictReader(handle)}
+    linked = next(
+        (a, b) for a in subject for b in subject
+        if a[0] == "febrl4_a" and b[0] == "febrl4_b" and subject[a] == subject[b]
+    )  # fmt: skip
+    apart = next(k for k in subject if k[0] == "febrl4_a" and subject[k] != subject[linked[0]])
+    constraints = tmp_path / "decisions.csv"
+    constraints.write_text(
+        "agency_l,record_id_l,agency_r,record_id_r,decision\n"
+        f"{linked[0][0]},{linked[0][1]},{linked[1][0]},{linked[1][1]},cannot_link\n"
+        f"{linked[0][0]},{linked[0][1]},{apart[0]},{apart[1]},must_link\n"
+    )
+    second = tmp_path / "second.csv"
+    assert _run("link", *files, "-o", second, "--constraints", constraints,
+                "--previous", first) == 0  # fmt: skip
+    with second.open() as handle:
+        after = {(r["agency"], r["record_id"]): r["subject_id"] for r in csv.DictReader(handle)}
+    assert after[linked[0]] != after[linked[1]]
+    assert after[linked[0]] == after[apart]
