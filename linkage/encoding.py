@@ -191,13 +191,7 @@ class RecordEncoder:
         record = EncodedRecord(self.schema.schema_version, self.key_id, self.agency, record_id)
         status: dict[str, FieldStatus] = {}
         for fenc in self._fields:
-            raw = values.get(fenc.spec.name, "")
-            encoded = fenc.cache.get(raw)
-            if encoded is None:
-                encoded = self._encode_value(fenc, raw)
-                if len(fenc.cache) < _CACHE_LIMIT and fenc.spec.name not in _UNCACHED:
-                    fenc.cache[raw] = encoded
-            state, tokens, filter_b64, _, _ = encoded
+            state, tokens, filter_b64, _, _ = self._field(fenc, values.get(fenc.spec.name, ""))
             status[fenc.spec.name] = state
             record.tokens.update(tokens)
             if filter_b64 is not None:
@@ -223,12 +217,7 @@ class RecordEncoder:
         token_parts: list[str] = []
         filter_parts: list[str] = []
         for fenc in self._fields:
-            raw = values.get(fenc.spec.name, "")
-            encoded = fenc.cache.get(raw)
-            if encoded is None:
-                encoded = self._encode_value(fenc, raw)
-                if len(fenc.cache) < _CACHE_LIMIT and fenc.spec.name not in _UNCACHED:
-                    fenc.cache[raw] = encoded
+            encoded = self._field(fenc, values.get(fenc.spec.name, ""))
             if encoded[0] != "ok":
                 counts[f"{encoded[0]}:{fenc.spec.name}"] += 1
                 continue
@@ -245,6 +234,15 @@ class RecordEncoder:
                 b'},"context":', context_json, b"}",
             )
         )  # fmt: skip
+
+    def _field(self, fenc: _FieldEncoder, raw: str) -> _Encoded:
+        """The field's encoding of ``raw``, from its cache when the value was seen."""
+        encoded = fenc.cache.get(raw)
+        if encoded is None:
+            encoded = self._encode_value(fenc, raw)
+            if len(fenc.cache) < _CACHE_LIMIT and fenc.spec.name not in _UNCACHED:
+                fenc.cache[raw] = encoded
+        return encoded
 
     def _encode_value(self, fenc: _FieldEncoder, raw: str) -> _Encoded:
         raw = raw.strip()

@@ -17,20 +17,16 @@ shareable context grouped by data category; the linkage engine never reads it.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import orjson
 
-from linkage.errors import EncodedDataError, IncompatibleEncodingError
+from linkage.errors import EncodedDataError
 
 __all__ = [
     "CONTEXT_CATEGORIES",
     "EncodedRecord",
-    "check_compatible",
-    "iter_encoded_file",
     "parse_encoded_line",
 ]
 
@@ -127,39 +123,3 @@ def _is_hex64(value: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def iter_encoded_file(path: Path) -> Iterator[EncodedRecord]:
-    """Yield the records of a JSON Lines file, naming the line of any error."""
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise EncodedDataError(f"cannot open {path}: {exc.strerror}") from exc
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                yield parse_encoded_line(line, where=f"{path}:{number}")
-
-
-def check_compatible(records: Sequence[EncodedRecord]) -> tuple[str, str]:
-    """Refuse a mix of schema versions or key ids; return the common pair.
-
-    Raises:
-        IncompatibleEncodingError: naming both versions (or key ids) that were mixed.
-        EncodedDataError: if there are no records at all.
-    """
-    if not records:
-        raise EncodedDataError("no encoded records to link")
-    first = records[0]
-    for rec in records:
-        if rec.schema_version != first.schema_version:
-            raise IncompatibleEncodingError(
-                f"encodings use different schema versions ({first.schema_version} and "
-                f"{rec.schema_version}); re-encode all files with one schema"
-            )
-        if rec.key_id != first.key_id:
-            raise IncompatibleEncodingError(
-                f"encodings were made with different linkage keys ({first.key_id} and "
-                f"{rec.key_id}); re-encode all files with the same key"
-            )
-    return first.schema_version, first.key_id

@@ -15,7 +15,7 @@ import pytest
 
 from api.cli import main
 from linkage.datasets import load_febrl, write_canonical_csvs
-from linkage.evaluation import cluster_pairs_of, score_pairs
+from linkage.evaluation import PairKey, cluster_pairs_of, read_truth_csv, score_pairs
 
 pytestmark = pytest.mark.slow
 
@@ -31,6 +31,13 @@ def _link_through_cli(name: str, tmp_path: Path, exclude: tuple[str, ...]) -> fl
                 writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
                 writer.writeheader()
                 writer.writerows({**r, **dict.fromkeys(exclude, "")} for r in rows)
+    return _encode_link_score(paths, dataset.true_pairs, tmp_path)
+
+
+def _encode_link_score(
+    paths: dict[str, Path], truth: set[PairKey] | frozenset[PairKey], tmp_path: Path
+) -> float:
+    """keygen, one encode per agency file, one link; pairwise F1 of the clusters."""
     key = tmp_path / "key"
     assert main(["keygen", "-o", str(key)]) == 0
     encoded = []
@@ -45,7 +52,7 @@ def _link_through_cli(name: str, tmp_path: Path, exclude: tuple[str, ...]) -> fl
         rows = list(csv.DictReader(handle))
     keys = [(r["agency"], r["record_id"]) for r in rows]
     predicted = cluster_pairs_of(keys, [r["subject_id"] for r in rows])
-    return score_pairs(predicted, dataset.true_pairs).f1
+    return score_pairs(predicted, truth).f1
 
 
 def test_febrl4_without_ssn_reaches_f1_0_995(tmp_path: Path) -> None:
@@ -57,24 +64,6 @@ def test_febrl3_deduplication_reaches_f1_0_99(tmp_path: Path) -> None:
 
 
 def test_synthetic_multi_agency_demo_reaches_f1_0_93(tmp_path: Path, fixtures_dir: Path) -> None:
-    from linkage.evaluation import read_truth_csv
-
     data = fixtures_dir / "synthetic" / "demo"
-    key = tmp_path / "key"
-    assert main(["keygen", "-o", str(key)]) == 0
-    encoded = []
-    for path in sorted(data.glob("*.csv")):
-        if path.name == "truth.csv":
-            continue
-        out = tmp_path / f"{path.stem}.jsonl"
-        assert main(["encode", str(path), "--agency", path.stem, "--key-file", str(key),
-                     "-o", str(out)]) == 0  # fmt: skip
-        encoded.append(str(out))
-    clusters = tmp_path / "clusters.csv"
-    assert main(["link", *encoded, "-o", str(clusters)]) == 0
-    with clusters.open() as handle:
-        rows = list(csv.DictReader(handle))
-    keys = [(r["agency"], r["record_id"]) for r in rows]
-    scores = score_pairs(cluster_pairs_of(keys, [r["subject_id"] for r in rows]),
-                         read_truth_csv(data / "truth.csv"))  # fmt: skip
-    assert scores.f1 >= 0.93
+    paths = {p.stem: p for p in sorted(data.glob("*.csv")) if p.name != "truth.csv"}
+    assert _encode_link_score(paths, read_truth_csv(data / "truth.csv"), tmp_path) >= 0.93

@@ -10,8 +10,7 @@ import orjson
 import pytest
 
 from benchmarks.bench_encode import encode_floor
-from benchmarks.bench_link import pair_completeness
-from benchmarks.link_runs import OursRun
+from benchmarks.link_runs import pair_completeness
 from benchmarks.plaintext import normalize_csv, normalized_row
 from benchmarks.synthetic_cache import (
     dataset_dir_name,
@@ -138,18 +137,14 @@ def test_floor_baseline_copies_every_row_to_json_lines(tmp_path: Path) -> None:
 
 
 def test_pair_completeness_counts_true_pairs_among_candidates_in_either_order() -> None:
-    run = OursRun(
-        agencies=["a", "a", "b", "b"],
-        record_ids=["1", "2", "1", "2"],
-        subject_ids=["s1", "s2", "s1", "s3"],
-        candidate_codes=np.array([0 * 4 + 2, 1 * 4 + 3], dtype=np.int64),  # (0,2), (1,3)
-        stage_seconds={},
-    )
+    keys = [("a", "1"), ("a", "2"), ("b", "1"), ("b", "2")]
+    left = np.array([2, 1], dtype=np.int64)  # candidates (2, 0) and (1, 3)
+    right = np.array([0, 3], dtype=np.int64)
     truth = {
         (("a", "1"), ("b", "1")),  # rows 0, 2: a candidate
         (("a", "2"), ("b", "2")),  # rows 1, 3: a candidate
         (("a", "1"), ("a", "2")),  # rows 0, 1: missed
         (("a", "1"), ("z", "9")),  # not in the table: missed
     }
-    assert pair_completeness(run, truth) == pytest.approx(0.5)
-    assert pair_completeness(run, set()) == 1.0
+    assert pair_completeness(keys, left, right, truth) == pytest.approx(0.5)
+    assert pair_completeness(keys, left, right, set()) == 1.0

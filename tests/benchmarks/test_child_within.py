@@ -12,6 +12,7 @@ from benchmarks.common import (
     ChildMemoryExceeded,
     ChildTimeout,
     Limits,
+    peak_rss_bytes,
     run_in_child_within,
 )
 
@@ -44,3 +45,12 @@ def test_child_over_its_memory_limit_is_killed() -> None:
     # 1 MB is below any Python interpreter's resident size; sleep keeps it alive meanwhile
     with pytest.raises(ChildMemoryExceeded, match="resident memory over"):
         run_in_child_within(Limits(seconds=60, rss_bytes=10**6), time.sleep, 60)
+
+
+def test_child_peak_memory_excludes_the_parents_memory() -> None:
+    # a spawned child starts as a fork of this process; its own peak must not count ours
+    ballast = bytearray(300 * 2**20)
+    ballast[:: 2**12] = b"x" * len(ballast[:: 2**12])  # touch every page: resident
+    child = run_in_child_within(Limits(seconds=60), sorted, [2, 1])
+    assert child.peak_rss_mib < 250
+    assert peak_rss_bytes() > 300 * 2**20
