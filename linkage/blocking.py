@@ -187,5 +187,15 @@ def candidate_pairs(
         keep = lo != hi
         counts[rule.name] = int(keep.sum())
         codes.append(lo[keep] * n + hi[keep])
-    unique = np.unique(np.concatenate(codes)) if codes else np.empty(0, dtype=np.int64)
+    unique = _sorted_unique(np.concatenate(codes)) if codes else np.empty(0, dtype=np.int64)
     return unique // n, unique % n, counts
+
+
+def _sorted_unique(values: I64) -> I64:
+    """``np.unique`` by sorting in place (NumPy 2's hash-based unique is far slower
+    on tens of millions of pair codes)."""
+    values.sort()
+    keep = np.empty(len(values), dtype=bool)
+    keep[:1] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]

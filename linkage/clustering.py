@@ -16,42 +16,17 @@ cannot-link pairs are never placed in one cluster.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from linkage.errors import ConstraintError
 
-__all__ = ["ScoredPairs", "cluster_pairs"]
+__all__ = ["cluster_pairs"]
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 _MAX_CROSS = 4096  # cross pairs checked per merge decision (huge clusters are sampled)
-
-
-@dataclass
-class ScoredPairs:
-    """All scored candidate pairs, sorted by code ``left * n + right`` for look-up."""
-
-    n: int
-    codes: I64
-    probability: F64
-
-    @classmethod
-    def build(cls, n: int, left: I64, right: I64, probability: F64) -> ScoredPairs:
-        """Index pairs (``left < right``) for fast look-up."""
-        codes = left * n + right
-        order = np.argsort(codes)
-        return cls(n, codes[order], probability[order])
-
-    def lookup(self, a: I64, b: I64) -> F64:
-        """Probabilities of pairs ``(a[i], b[i])``; NaN where the pair was not scored."""
-        lo, hi = np.minimum(a, b), np.maximum(a, b)
-        codes = lo * self.n + hi
-        pos = np.clip(np.searchsorted(self.codes, codes), 0, max(len(self.codes) - 1, 0))
-        found = self.codes[pos] == codes if len(self.codes) else np.zeros(len(codes), bool)
-        return np.where(found, self.probability[pos] if len(self.codes) else np.nan, np.nan)
 
 
 class _Clusters:
@@ -101,7 +76,7 @@ def _constraint_map(pairs: Iterable[tuple[int, int]]) -> dict[int, set[int]]:
 
 
 def cluster_pairs(
-    scored: ScoredPairs,
+    n: int,
     left: I64,
     right: I64,
     probability: F64,
@@ -114,8 +89,8 @@ def cluster_pairs(
     """Cluster records; returns a cluster label (a member's row index) per record.
 
     Args:
-        scored: Every scored candidate pair, for cross-pair look-ups.
-        left, right, probability: The pairs to consider as links.
+        n: Number of records.
+        left, right, probability: Every scored candidate pair (``left < right``).
         match_threshold: Only pairs at or above this probability can link.
         merge_threshold: Minimum average probability over scored cross pairs for
             two multi-record clusters to merge.
@@ -124,32 +99,60 @@ def cluster_pairs(
     Raises:
         ConstraintError: if a must-link pair is also cannot-linked (transitively).
     """
-    clusters = _Clusters(scored.n, _constraint_map(cannot_link))
-    for a, b in must_link:
+    must = list(must_link)
+    strong = probability >= match_threshold
+    order = np.argsort(-probability[strong], kind="stable")
+    edges = list(zip(left[strong][order].tolist(), right[strong][order].tolist(), strict=True))
+    known = _known_probabilities(n, left, right, probability, must + edges)
+    clusters = _Clusters(n, _constraint_map(cannot_link))
+    for a, b in must:
         ra, rb = clusters.find(a), clusters.find(b)
         if ra != rb:
             if clusters.forbidden(ra, rb):
                 raise ConstraintError("a must-link constraint contradicts a cannot-link constraint")
             clusters.union(ra, rb)
-    strong = probability >= match_threshold
-    order = np.argsort(-probability[strong], kind="stable")
-    for a, b in zip(left[strong][order].tolist(), right[strong][order].tolist(), strict=True):
+    for a, b in edges:
         ra, rb = clusters.find(a), clusters.find(b)
         if ra == rb or clusters.forbidden(ra, rb):
             continue
         ga, gb = clusters.group(ra), clusters.group(rb)
-        if (len(ga) > 1 or len(gb) > 1) and _cross_mean(scored, ga, gb) < merge_threshold:
+        if (len(ga) > 1 or len(gb) > 1) and _cross_mean(known, n, ga, gb) < merge_threshold:
             continue
         clusters.union(ra, rb)
     return clusters.labels()
 
 
-def _cross_mean(scored: ScoredPairs, ga: list[int], gb: list[int]) -> float:
-    a = np.repeat(np.asarray(ga, dtype=np.int64), len(gb))
-    b = np.tile(np.asarray(gb, dtype=np.int64), len(ga))
-    if len(a) > _MAX_CROSS:
-        pick = np.linspace(0, len(a) - 1, _MAX_CROSS).astype(np.int64)
-        a, b = a[pick], b[pick]
-    probs = scored.lookup(a, b)
-    known = probs[~np.isnan(probs)]
-    return float(known.mean()) if len(known) else 0.0
+def _known_probabilities(
+    n: int, left: I64, right: I64, probability: F64, links: list[tuple[int, int]]
+) -> dict[int, float]:
+    """Probabilities of the scored pairs that a merge decision can ever look at.
+
+    Only pairs inside one connected component of the possible links (of three
+    or more records) can be cross pairs of two multi-record clusters; keeping
+    just those in a dict makes each look-up a hash probe instead of a search
+    over every candidate pair.
+    """
+    components = _Clusters(n, {})
+    for a, b in links:
+        ra, rb = components.find(a), components.find(b)
+        if ra != rb:
+            components.union(ra, rb)
+    labels = components.labels()
+    sizes = np.bincount(labels, minlength=n)
+    keep = (labels[left] == labels[right]) & (sizes[labels[left]] > 2)
+    codes = left[keep] * n + right[keep]
+    return dict(zip(codes.tolist(), probability[keep].tolist(), strict=True))
+
+
+def _cross_mean(known: dict[int, float], n: int, ga: list[int], gb: list[int]) -> float:
+    """Mean probability over the scored pairs between two clusters (0 if none)."""
+    step = max(1, len(ga) * len(gb) // _MAX_CROSS)  # huge clusters: a regular sample
+    total, count = 0.0, 0
+    for index, (a, b) in enumerate((a, b) for a in ga for b in gb):
+        if index % step:
+            continue
+        p = known.get(a * n + b if a < b else b * n + a)
+        if p is not None:
+            total += p
+            count += 1
+    return total / count if count else 0.0

@@ -18,7 +18,7 @@ import numpy.typing as npt
 from tqdm import tqdm
 
 from linkage.blocking import DEFAULT_RULES, BlockingRule, candidate_pairs
-from linkage.clustering import ScoredPairs, cluster_pairs
+from linkage.clustering import cluster_pairs
 from linkage.comparisons import COMPARISONS, comparison_levels
 from linkage.model import FellegiSunterModel, train_model
 from linkage.subjects import RecordKey, SubjectEvent, assign_subject_ids
@@ -187,9 +187,8 @@ def link_table(
     with _stage(timings, "clustering"):
         must, skipped_must = _rows_of(table, must_link)
         cannot, skipped_cannot = _rows_of(table, cannot_link)
-        scored = ScoredPairs.build(len(table), left, right, probability)
         labels = cluster_pairs(
-            scored, left, right, probability,
+            len(table), left, right, probability,
             match_threshold=settings.match_threshold,
             merge_threshold=settings.merge_threshold,
             must_link=must, cannot_link=cannot,

@@ -58,13 +58,13 @@ class EncodedTable:
 
 
 class _Pending:
-    """Parsed values of the current chunk of records, column by column."""
+    """The current chunk of records: their token and filter objects and locations."""
 
     def __init__(self) -> None:
-        self.tokens: dict[str, tuple[list[int], list[int]]] = {}
-        self.multi: dict[str, tuple[list[int], list[int]]] = {}
-        self.filters: dict[str, tuple[list[int], list[str]]] = {}
-        self.count = 0
+        self.rows: list[int] = []
+        self.where: list[str] = []
+        self.tokens: list[dict[str, Any]] = []
+        self.filters: list[dict[str, Any]] = []
 
 
 class _Builder:
@@ -84,7 +84,6 @@ class _Builder:
         self.tokens: dict[str, I64] = {}
         self.multi: dict[str, I64] = {}
         self.filters: dict[str, U64] = {}
-        self.filter_len: dict[str, int] = {}
         self.pending = _Pending()
 
     def add(self, obj: object, where: str) -> None:
@@ -102,10 +101,15 @@ class _Builder:
         row = len(self.record_ids)
         self.agencies.append(key[0])
         self.record_ids.append(key[1])
-        self._add_tokens(obj.get("tokens"), row, where)
-        self._add_filters(obj.get("filters"), row, where)
-        self.pending.count += 1
-        if self.pending.count >= _CHUNK:
+        tokens, filters = obj.get("tokens"), obj.get("filters")
+        if not isinstance(tokens, dict) or not isinstance(filters, dict):
+            raise EncodedDataError(f"{where}: 'tokens' and 'filters' must be objects")
+        pending = self.pending
+        pending.rows.append(row)
+        pending.where.append(where)
+        pending.tokens.append(tokens)
+        pending.filters.append(filters)
+        if len(pending.rows) >= _CHUNK:
             self._flush()
 
     def _check_version(self, version: tuple[str, str], where: str) -> None:
@@ -118,36 +122,6 @@ class _Builder:
                 f"({'/'.join(self.version)} vs {'/'.join(version)}); "
                 "re-encode with one schema and key"
             )
-
-    def _add_tokens(self, tokens: object, row: int, where: str) -> None:
-        if not isinstance(tokens, dict):
-            raise EncodedDataError(f"{where}: 'tokens' must be an object")
-        try:
-            for name, value in tokens.items():
-                if name in MULTI_TOKENS:
-                    vals = [_hex_int(v) for v in value[:MULTI_WIDTH]]
-                    rows, flat = self.pending.multi.setdefault(name, ([], []))
-                    rows.append(row)
-                    flat.extend(vals + [0] * (MULTI_WIDTH - len(vals)))
-                else:
-                    rows, flat = self.pending.tokens.setdefault(name, ([], []))
-                    rows.append(row)
-                    flat.append(_hex_int(value))
-        except (TypeError, ValueError, AttributeError) as exc:
-            raise EncodedDataError(f"{where}: malformed token") from exc
-
-    def _add_filters(self, filters: object, row: int, where: str) -> None:
-        if not isinstance(filters, dict):
-            raise EncodedDataError(f"{where}: 'filters' must be an object")
-        for name, value in filters.items():
-            if not isinstance(value, str):
-                raise EncodedDataError(f"{where}: filter {name!r} is not a base64 string")
-            expected = self.filter_len.setdefault(name, len(value))
-            if len(value) != expected:
-                raise EncodedDataError(f"{where}: filter {name!r} has the wrong length")
-            rows, values = self.pending.filters.setdefault(name, ([], []))
-            rows.append(row)
-            values.append(value)
 
     def _grow(self, needed: int) -> None:
         if needed <= self.capacity:
@@ -168,16 +142,42 @@ class _Builder:
         return columns[name]
 
     def _flush(self) -> None:
+        """Move the pending chunk into the columns, one column at a time.
+
+        Values are gathered per column with comprehensions and parsed with single
+        C calls (hex, base64); only when that fails is the chunk scanned record by
+        record, to name the offending line.
+        """
         pending, self.pending = self.pending, _Pending()
+        if not pending.rows:
+            return
         self._grow(len(self.record_ids))
-        for name, (rows, flat) in pending.tokens.items():
-            col = self._column(self.tokens, name, (), np.int64)
-            col[rows] = np.array(flat, dtype=np.uint64).view(np.int64)
-        for name, (rows, flat) in pending.multi.items():
-            arr = self._column(self.multi, name, (MULTI_WIDTH,), np.int64)
-            arr[rows] = np.array(flat, dtype=np.uint64).view(np.int64).reshape(-1, MULTI_WIDTH)
-        for name, (rows, values) in pending.filters.items():
-            packed = _decode_filters(name, values)
+        try:
+            self._flush_tokens(pending)
+            self._flush_filters(pending)
+        except (EncodedDataError, TypeError, ValueError, binascii.Error) as exc:
+            raise _locate_bad_record(pending) from exc
+
+    def _flush_tokens(self, pending: _Pending) -> None:
+        names: set[str] = set().union(*pending.tokens)
+        for name in names:
+            values = [t.get(name) for t in pending.tokens]
+            rows = [r for r, v in zip(pending.rows, values, strict=True) if v is not None]
+            present = [v for v in values if v is not None]
+            if name in MULTI_TOKENS:
+                flat = [x for v in present for x in (v[:MULTI_WIDTH] + _PAD)[:MULTI_WIDTH]]
+                arr = self._column(self.multi, name, (MULTI_WIDTH,), np.int64)
+                arr[rows] = _hex_tokens(name, flat).reshape(-1, MULTI_WIDTH)
+            else:
+                col = self._column(self.tokens, name, (), np.int64)
+                col[rows] = _hex_tokens(name, present)
+
+    def _flush_filters(self, pending: _Pending) -> None:
+        names: set[str] = set().union(*pending.filters)
+        for name in names:
+            values = [f.get(name) for f in pending.filters]
+            rows = [r for r, v in zip(pending.rows, values, strict=True) if v is not None]
+            packed = _decode_filters(name, [v for v in values if v is not None])
             arr = self._column(self.filters, name, (packed.shape[1],), np.uint64)
             if arr.shape[1] != packed.shape[1]:
                 raise EncodedDataError(f"filter {name!r} changes length between records")
@@ -197,10 +197,41 @@ class _Builder:
         return table
 
 
-def _hex_int(value: object) -> int:
-    if not isinstance(value, str) or len(value) != 16:
-        raise ValueError("token must be 16 hex characters")
-    return int(value, 16)
+_PAD = ["0" * 16] * MULTI_WIDTH
+
+
+def _hex_tokens(name: str, values: list[str]) -> I64:
+    """Parse 16-hex-digit tokens in one C call (``int(v, 16)`` per value is slow)."""
+    if any(len(v) != 16 for v in values):
+        raise EncodedDataError(f"token {name!r} is not 16 hex digits")
+    raw = bytes.fromhex("".join(values))
+    return np.frombuffer(raw, dtype=">u8").astype(np.uint64).view(np.int64)
+
+
+def _record_problem(tokens: dict[str, Any], filters: dict[str, Any]) -> str | None:
+    """What is wrong with one record's tokens or filters (slow path, errors only)."""
+    for name, value in tokens.items():
+        if name in MULTI_TOKENS and not isinstance(value, list):
+            return f"malformed token {name!r} (expected a list)"
+        for v in value if name in MULTI_TOKENS else [value]:
+            if not isinstance(v, str) or len(v) != 16 or v.strip("0123456789abcdefABCDEF"):
+                return f"malformed token {name!r}"
+    for name, value in filters.items():
+        try:
+            binascii.a2b_base64(value, strict_mode=True)
+        except (TypeError, ValueError, binascii.Error):
+            return f"filter {name!r} is not valid base64"
+    return None
+
+
+def _locate_bad_record(pending: _Pending) -> EncodedDataError:
+    for where, tokens, filters in zip(pending.where, pending.tokens, pending.filters, strict=True):
+        problem = _record_problem(tokens, filters)
+        if problem:
+            return EncodedDataError(f"{where}: {problem}")
+    return EncodedDataError(
+        f"{pending.where[0]}..{pending.where[-1]}: filters of one field differ in length"
+    )
 
 
 def _decode_filters(name: str, values: list[str]) -> U64:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from linkage.clustering import ScoredPairs, cluster_pairs
+from linkage.clustering import cluster_pairs
 from linkage.errors import ConstraintError
 
 
@@ -9,8 +9,7 @@ def _cluster(n: int, edges: dict[tuple[int, int], float], **kwargs: object) -> l
     left = np.array([a for a, _ in edges], dtype=np.int64)
     right = np.array([b for _, b in edges], dtype=np.int64)
     prob = np.array(list(edges.values()), dtype=np.float64)
-    scored = ScoredPairs.build(n, left, right, prob)
-    labels = cluster_pairs(scored, left, right, prob, match_threshold=0.5, **kwargs)  # type: ignore[arg-type]
+    labels = cluster_pairs(n, left, right, prob, match_threshold=0.5, **kwargs)  # type: ignore[arg-type]
     groups: dict[int, set[int]] = {}
     for row, label in enumerate(labels.tolist()):
         groups.setdefault(label, set()).add(row)
