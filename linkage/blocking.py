@@ -33,10 +33,14 @@ class BlockingRule:
 
     With ``unordered``, the tokens are compared as a set (they must share a key, as
     the given- and family-name phonetic codes do), so swapped names still block.
+    A ``broad`` rule is a fallback for records whose names are garbled (e.g. name
+    phonetic code and postcode): its blocks grow with the size of a region, so
+    its hot blocks are neither refined nor kept beyond ``_BROAD_MAX_BLOCK``.
     """
 
     tokens: tuple[str, ...]
     unordered: bool = False
+    broad: bool = False
 
     @property
     def name(self) -> str:
@@ -44,8 +48,11 @@ class BlockingRule:
         return ("~" if self.unordered else "+").join(self.tokens)
 
 
-def _rule(*tokens: str, unordered: bool = False) -> BlockingRule:
-    return BlockingRule(tokens, unordered)
+def _rule(*tokens: str, unordered: bool = False, broad: bool = False) -> BlockingRule:
+    return BlockingRule(tokens, unordered, broad)
+
+
+_BROAD_MAX_BLOCK = 20
 
 
 #: Each pass is specific enough that blocks stay small as the data grows (a pass
@@ -59,15 +66,15 @@ DEFAULT_RULES: tuple[BlockingRule, ...] = (
     _rule("birth_date.swapped", "family_name.phonetic"),
     _rule("birth_date.monthday", "family_name.phonetic"),
     _rule("birth_date.monthday", "given_name.canonical"),
-    _rule("birth_date.year", "given_name.initial", "family_name.initial"),
+    _rule("birth_date.year", "given_name.initial", "family_name.initial", broad=True),
     _rule("ssn.exact"),
     _rule("phone.exact"),
     _rule("street_address.exact"),
     _rule("given_name.canonical", "street_address.number", "postcode.exact"),
     _rule("family_name.phonetic", "street_address.number", "postcode.exact"),
-    _rule("street_address.number", "postcode.exact"),
-    _rule("given_name.phonetic", "postcode.exact"),
-    _rule("family_name.phonetic", "postcode.exact"),
+    _rule("street_address.number", "postcode.exact", broad=True),
+    _rule("given_name.phonetic", "postcode.exact", broad=True),
+    _rule("family_name.phonetic", "postcode.exact", broad=True),
 )
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -180,8 +187,11 @@ def candidate_pairs(
     codes: list[I64] = []
     counts: dict[str, int] = {}
     for rule in rules:
-        rows, keys = _refine_hot_blocks(table, *_rule_keys(table, rule), max_block)
-        pairs = _pairs_in_blocks(rows, keys, max_block)
+        rows, keys = _rule_keys(table, rule)
+        if rule.broad:
+            pairs = _pairs_in_blocks(rows, keys, min(max_block, _BROAD_MAX_BLOCK))
+        else:
+            pairs = _pairs_in_blocks(*_refine_hot_blocks(table, rows, keys, max_block), max_block)
         lo = np.minimum(pairs[:, 0], pairs[:, 1])
         hi = np.maximum(pairs[:, 0], pairs[:, 1])
         keep = lo != hi

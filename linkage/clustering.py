@@ -48,6 +48,8 @@ class _Clusters:
         return self.members.get(root, [root])
 
     def forbidden(self, ra: int, rb: int) -> bool:
+        if not self.cannot:
+            return False
         small, other = (ra, rb) if len(self.group(ra)) <= len(self.group(rb)) else (rb, ra)
         return any(
             self.find(partner) == other
@@ -56,12 +58,12 @@ class _Clusters:
         )
 
     def union(self, ra: int, rb: int) -> None:
+        """Join two roots; the smaller member list is appended to the larger."""
         if len(self.group(ra)) < len(self.group(rb)):
             ra, rb = rb, ra
-        merged = self.group(ra) + self.group(rb)
+        big = self.members.setdefault(ra, [ra])
+        big.extend(self.members.pop(rb, [rb]))
         self.parent[rb] = ra
-        self.members.pop(rb, None)
-        self.members[ra] = merged
 
     def labels(self) -> I64:
         return np.array([self.find(i) for i in range(len(self.parent))], dtype=np.int64)
@@ -132,12 +134,19 @@ def _known_probabilities(
     just those in a dict makes each look-up a hash probe instead of a search
     over every candidate pair.
     """
-    components = _Clusters(n, {})
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
     for a, b in links:
-        ra, rb = components.find(a), components.find(b)
+        ra, rb = find(a), find(b)
         if ra != rb:
-            components.union(ra, rb)
-    labels = components.labels()
+            parent[max(ra, rb)] = min(ra, rb)
+    labels = np.array([find(i) for i in range(n)], dtype=np.int64)
     sizes = np.bincount(labels, minlength=n)
     keep = (labels[left] == labels[right]) & (sizes[labels[left]] > 2)
     codes = left[keep] * n + right[keep]

@@ -202,7 +202,7 @@ _PAD = ["0" * 16] * MULTI_WIDTH
 
 def _hex_tokens(name: str, values: list[str]) -> I64:
     """Parse 16-hex-digit tokens in one C call (``int(v, 16)`` per value is slow)."""
-    if any(len(v) != 16 for v in values):
+    if set(map(len, values)) != {16}:
         raise EncodedDataError(f"token {name!r} is not 16 hex digits")
     raw = bytes.fromhex("".join(values))
     return np.frombuffer(raw, dtype=">u8").astype(np.uint64).view(np.int64)
