@@ -26,7 +26,7 @@ __all__ = ["cluster_pairs"]
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
-_MAX_CROSS = 4096  # cross pairs checked per merge decision (huge clusters are sampled)
+_MAX_CROSS = 4096  # about this many cross pairs per merge decision (huge clusters sampled)
 
 
 class _Clusters:
@@ -113,13 +113,20 @@ def cluster_pairs(
             if clusters.forbidden(ra, rb):
                 raise ConstraintError("a must-link constraint contradicts a cannot-link constraint")
             clusters.union(ra, rb)
+    rejected: set[tuple[int, int, int, int]] = set()
     for a, b in edges:
         ra, rb = clusters.find(a), clusters.find(b)
         if ra == rb or clusters.forbidden(ra, rb):
             continue
         ga, gb = clusters.group(ra), clusters.group(rb)
-        if (len(ga) > 1 or len(gb) > 1) and _cross_mean(known, n, ga, gb) < merge_threshold:
-            continue
+        if len(ga) > 1 or len(gb) > 1:
+            # Many edges can join the same two clusters: decide once per cluster state.
+            state = (min(ra, rb), max(ra, rb), len(ga) + len(gb), len(ga) * len(gb))
+            if state in rejected:
+                continue
+            if _cross_mean(known, n, ga, gb) < merge_threshold:
+                rejected.add(state)
+                continue
         clusters.union(ra, rb)
     return clusters.labels()
 
@@ -155,13 +162,14 @@ def _known_probabilities(
 
 def _cross_mean(known: dict[int, float], n: int, ga: list[int], gb: list[int]) -> float:
     """Mean probability over the scored pairs between two clusters (0 if none)."""
-    step = max(1, len(ga) * len(gb) // _MAX_CROSS)  # huge clusters: a regular sample
+    limit = int(_MAX_CROSS**0.5)  # huge clusters: a regular sample of each side
+    sample_a = ga[:: max(1, len(ga) // limit)]
+    sample_b = gb[:: max(1, len(gb) // limit)]
     total, count = 0.0, 0
-    for index, (a, b) in enumerate((a, b) for a in ga for b in gb):
-        if index % step:
-            continue
-        p = known.get(a * n + b if a < b else b * n + a)
-        if p is not None:
-            total += p
-            count += 1
+    for a in sample_a:
+        for b in sample_b:
+            p = known.get(a * n + b if a < b else b * n + a)
+            if p is not None:
+                total += p
+                count += 1
     return total / count if count else 0.0

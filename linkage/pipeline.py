@@ -141,6 +141,8 @@ def _levels_in_chunks(
 def _rows_of(
     table: EncodedTable, pairs: Sequence[tuple[RecordKey, RecordKey]]
 ) -> tuple[list[tuple[int, int]], int]:
+    if not pairs:
+        return [], 0
     index = {key: i for i, key in enumerate(table.keys())}
     rows, skipped = [], 0
     for a, b in pairs:
