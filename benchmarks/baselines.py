@@ -26,7 +26,7 @@ import pandas as pd
 import recordlinkage as rl
 from recordlinkage.classifiers import ECMClassifier
 
-from benchmarks.common import Stopwatch
+from benchmarks.common import Stopwatch, peak_rss_bytes
 from linkage.datasets import CANONICAL_COLUMNS, BenchmarkDataset, PairKey, RecordKey, sorted_pair
 
 __all__ = [
@@ -74,6 +74,9 @@ class BaselineResult:
         candidate_pairs: Pairs produced by blocking (scored by the classifier).
         stage_seconds: Wall time per stage, in run order.
         cluster_pairs: Every pair within a predicted cluster (Splink only).
+        linked_peak_rss_bytes: Peak RSS of the process when the last stage ended, before
+            the pair sets above were built for scoring (with many candidates or
+            over-merged clusters, those sets can outweigh the linker itself).
     """
 
     method: str
@@ -81,6 +84,7 @@ class BaselineResult:
     candidate_pairs: frozenset[PairKey]
     stage_seconds: dict[str, float]
     cluster_pairs: frozenset[PairKey] | None = None
+    linked_peak_rss_bytes: int | None = None
 
     @property
     def seconds(self) -> float:
@@ -222,8 +226,13 @@ def recordlinkage_ecm(
         features = _rl_comparer(fields, string_threshold).compute(candidates, *sides.frames)
     with timer.stage("classify"):
         matches = ECMClassifier(binarize=None).fit_predict(features)
+    linked_peak = peak_rss_bytes()
     return BaselineResult(
-        "recordlinkage ECM", sides.pairs(matches), sides.pairs(candidates), timer.stages
+        "recordlinkage ECM",
+        sides.pairs(matches),
+        sides.pairs(candidates),
+        timer.stages,
+        linked_peak_rss_bytes=linked_peak,
     )
 
 
@@ -285,6 +294,7 @@ def splink_duckdb(
                 predictions, threshold_match_probability=threshold
             )
         )
+    linked_peak = peak_rss_bytes()
     agencies = list(frames)
     return BaselineResult(
         "splink (duckdb)",
@@ -292,4 +302,5 @@ def splink_duckdb(
         splink_model.prediction_pairs(scored, agencies),
         timer.stages,
         splink_model.cluster_pairs(clusters, agencies),
+        linked_peak,
     )

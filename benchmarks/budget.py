@@ -10,11 +10,13 @@ was already killed (over time or memory) at a smaller size, is skipped.
 
 from __future__ import annotations
 
+import argparse
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
-__all__ = ["BaselineBudget", "predicted_seconds", "scaling_exponent"]
+__all__ = ["BaselineBudget", "BaselineOptions", "predicted_seconds", "scaling_exponent"]
 
 _MIN_EXPONENT = 1.0
 _MAX_EXPONENT = 2.0
@@ -92,3 +94,78 @@ class BaselineBudget:
     def killed(self, records: int) -> None:
         """Record a run stopped at the budget."""
         self.killed_at = records if self.killed_at is None else min(self.killed_at, records)
+
+
+@dataclass(frozen=True)
+class BaselineOptions:
+    """How the link benchmark runs its plaintext baselines.
+
+    Attributes:
+        budget_seconds: Wall time a run may take before it is killed.
+        memory_gb: Resident memory (decimal GB) a run may use before it is killed.
+        input: ``normalized`` (as the encoder normalises) or ``raw`` plaintext.
+        blocking: ``scalable`` (``link_runs.SCALABLE_BLOCKS``) or ``febrl`` passes.
+        runs: Repetitions per size (median time).
+        default_exponent: Scaling exponent assumed from a single earlier size; between
+            linear and quadratic, as blocks grow with the data.
+    """
+
+    budget_seconds: float = 600.0
+    memory_gb: float = 8.0
+    input: Literal["normalized", "raw"] = "normalized"
+    blocking: Literal["scalable", "febrl"] = "scalable"
+    runs: int = 1
+    default_exponent: float = 1.5
+
+    @property
+    def blocks(self) -> tuple[tuple[str, ...], ...]:
+        """The blocking passes named by :attr:`blocking`."""
+        if self.blocking == "febrl":
+            from benchmarks.baselines import FEBRL_BLOCKS  # pandas: only when asked
+
+            return FEBRL_BLOCKS
+        from benchmarks.link_runs import SCALABLE_BLOCKS
+
+        return SCALABLE_BLOCKS
+
+    def budget(self) -> BaselineBudget:
+        """A fresh budget for one baseline across the sizes."""
+        return BaselineBudget(self.budget_seconds, self.default_exponent, int(self.memory_gb * 1e9))
+
+    @staticmethod
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        """Add the ``--baseline-{budget,memory,input,blocking}`` options."""
+        parser.add_argument(
+            "--baseline-budget",
+            type=float,
+            default=600.0,
+            metavar="SECONDS",
+            help="wall time a baseline run may take at one size (default 600)",
+        )
+        parser.add_argument(
+            "--baseline-memory",
+            type=float,
+            default=8.0,
+            metavar="GB",
+            help="resident memory a baseline run may use before it is killed (default 8)",
+        )
+        parser.add_argument(
+            "--baseline-input",
+            choices=("normalized", "raw"),
+            default="normalized",
+            help="plaintext given to the baselines (default: normalised like the encoder)",
+        )
+        parser.add_argument(
+            "--baseline-blocking",
+            choices=("scalable", "febrl"),
+            default="scalable",
+            help="baseline blocking passes (default: scalable; febrl grows quadratically)",
+        )
+
+    @classmethod
+    def from_arguments(cls, args: argparse.Namespace, *, runs: int) -> BaselineOptions:
+        """The options parsed by :meth:`add_arguments`."""
+        return cls(
+            args.baseline_budget, args.baseline_memory, args.baseline_input,
+            args.baseline_blocking, runs,
+        )  # fmt: skip

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import time
 from collections.abc import Sequence
 
 from benchmarks import bench_encode, bench_febrl, bench_link
+from benchmarks.budget import BaselineOptions
 from benchmarks.options import add_common_arguments, parse_sizes
 from benchmarks.targets import Check, summary_table
 
@@ -60,9 +62,24 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--link-runs", type=int, default=1, help="repetitions per link run (median; default 1)"
     )
-    bench_link.add_link_arguments(parser)
+    BaselineOptions.add_arguments(parser)
     add_common_arguments(parser)
     return parser
+
+
+def _revision() -> str:
+    """The checked-out commit, ``-dirty`` when the tree has changes (figures depend on it)."""
+    try:
+        done = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],  # noqa: S607 - git from PATH
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return done.stdout.strip()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -70,28 +87,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     chosen = [b for b in BENCHMARKS if b in (args.only or BENCHMARKS)]
     start = time.perf_counter()
-    print(f"workdir {args.workdir}; {os.cpu_count()} CPUs; load average {os.getloadavg()}\n")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"revision {_revision()}; workdir {args.workdir}; {os.cpu_count()} CPUs; load {load}\n")
     checks: list[Check] = []
     if "encode" in chosen:
         checks += bench_encode.run(args.workdir, args.encode_sizes, seed=args.seed, runs=args.runs)
     if "link" in chosen:
+        options = BaselineOptions.from_arguments(args, runs=args.link_runs)
         checks += bench_link.run(
-            args.workdir,
-            args.sizes,
-            seed=args.seed,
-            runs=args.link_runs,
-            baseline_budget=args.baseline_budget,
-            baseline_memory_gb=args.baseline_memory,
-            baseline_input=args.baseline_input,
+            args.workdir, args.sizes, seed=args.seed, runs=args.link_runs, options=options
         )
     if "febrl" in chosen:
         checks += bench_febrl.run(runs=args.runs)
     print(summary_table(checks))
     failed = sum(check.passed is False for check in checks)
-    print(
-        f"\n{failed} target(s) failed; total {time.perf_counter() - start:.0f}s; "
-        f"load average at the end {os.getloadavg()}"
-    )
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"\n{failed} target(s) failed; total {time.perf_counter() - start:.0f}s; load {load}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ the encoder or the normalisers are fingerprinted by the rest of the engine's sou
   input of the baselines, see :mod:`benchmarks.plaintext`).
 
 Everything is built in a temporary sibling and renamed into place when complete, so
-an interrupted run never leaves a half-written cache entry. Heavy steps run in a
+an interrupted run never leaves a half-written cache entry; entries built for other
+engine versions are deleted then. Heavy steps run in a
 spawned child, keeping the calling process small.
 """
 
@@ -41,6 +42,7 @@ __all__ = [
     "SyntheticSet",
     "canonical_csv",
     "dataset_dir_name",
+    "drop_stale_siblings",
     "encoded_files",
     "ensure_synthetic",
     "normalized_files",
@@ -98,10 +100,32 @@ def _engine_fingerprint() -> str:
     return source_fingerprint(_ENGINE, exclude=_GENERATOR)
 
 
+def drop_stale_siblings(target: Path) -> list[Path]:
+    """Delete the siblings of ``target`` built for other engine versions.
+
+    ``encoded-E`` of a million records is 1.6 GB; with the engine edited between runs,
+    old versions would fill the disk. Siblings share ``target``'s name up to its last
+    ``-`` (the fingerprint).
+
+    Returns:
+        The directories deleted.
+    """
+    prefix = target.name.rsplit("-", 1)[0] + "-"
+    stale = [
+        sibling
+        for sibling in target.parent.glob(f"{prefix}*")
+        if sibling.is_dir() and sibling != target and not sibling.name.startswith(".")
+    ]
+    for sibling in stale:
+        shutil.rmtree(sibling, ignore_errors=True)
+    return stale
+
+
 def _build_dir(target: Path, build: Callable[[Path], object]) -> Path:
     """Run ``build`` on a temporary sibling of ``target``, then rename it into place."""
     if target.is_dir():
         return target
+    drop_stale_siblings(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:

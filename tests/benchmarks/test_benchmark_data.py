@@ -14,6 +14,7 @@ from benchmarks.link_runs import pair_completeness
 from benchmarks.plaintext import normalize_csv, normalized_row
 from benchmarks.synthetic_cache import (
     dataset_dir_name,
+    drop_stale_siblings,
     source_fingerprint,
     write_canonical_union,
 )
@@ -61,6 +62,16 @@ def test_source_fingerprint_ignores_the_excluded_directory(tmp_path: Path) -> No
     before = source_fingerprint(tmp_path, exclude=tmp_path / "gen")
     (tmp_path / "gen" / "b.py").write_text("y = 3\n")
     assert source_fingerprint(tmp_path, exclude=tmp_path / "gen") == before
+
+
+def test_stale_engine_versions_are_dropped_and_others_kept(tmp_path: Path) -> None:
+    for name in ("encoded-old1", "encoded-old2", "normalized-old1", ".encoded-new.tmp"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "canonical.csv").write_text("record_id\n")
+    dropped = drop_stale_siblings(tmp_path / "encoded-new")
+    assert sorted(p.name for p in dropped) == ["encoded-old1", "encoded-old2"]
+    remaining = sorted(p.name for p in tmp_path.iterdir())
+    assert remaining == [".encoded-new.tmp", "canonical.csv", "normalized-old1"]
 
 
 def test_canonical_union_keeps_canonical_columns_of_every_file_in_order(tmp_path: Path) -> None:
