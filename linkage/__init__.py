@@ -21,12 +21,13 @@ from linkage.errors import (
     SchemaError,
 )
 from linkage.keys import LinkageSecret, generate_secret, read_secret, write_secret
-from linkage.model import FellegiSunterModel, train_model
+from linkage.model import FellegiSunterModel
 from linkage.pipeline import LinkResult, LinkSettings, link_table
 from linkage.records import CONTEXT_CATEGORIES, EncodedRecord
 from linkage.schema import LinkageSchema, default_schema, load_schema
 from linkage.subjects import SubjectEvent, assign_subject_ids
 from linkage.table import EncodedTable, load_encoded_files, table_from_lines
+from linkage.training import train_model
 
 __all__ = [
     "CONTEXT_CATEGORIES",

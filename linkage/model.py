@@ -41,7 +41,7 @@ import numpy.typing as npt
 import orjson
 
 from linkage.comparisons import COMPARISONS, Comparison, comparison_levels
-from linkage.dependence import HOUSEHOLD_CELLS, JointCell, pair_share
+from linkage.dependence import JointCell, pair_share
 from linkage.errors import ModelError
 from linkage.table import EncodedTable
 
@@ -49,7 +49,6 @@ __all__ = [
     "FellegiSunterModel",
     "bayes_factor_to_prob",
     "prob_to_bayes_factor",
-    "train_model",
 ]
 
 MODEL_FORMAT = "crosswalk-fs-model/1"
@@ -269,143 +268,3 @@ class FellegiSunterModel:
             float(data["probability_two_random_records_match"]),
             tf, int(data.get("em_iterations", 0)), joint,
         )  # fmt: skip
-
-
-# --- training --------------------------------------------------------------------
-def _level_frequencies(levels: npt.NDArray[np.int8], comps: tuple[Comparison, ...]) -> list[F64]:
-    """Laplace-smoothed share of each non-null level, per comparison."""
-    out = []
-    for j, comp in enumerate(comps):
-        counts = np.bincount(levels[:, j], minlength=len(comp.levels)).astype(np.float64)
-        counts[0] = 0.0
-        counts[1:] += 1.0
-        out.append(_normalise(counts))
-    return out
-
-
-_FLOOR = 0.002  # no level is ever (near-)impossible: one field never vetoes a match
-
-
-def _normalise(v: F64, floor: float = 0.0) -> F64:
-    v = v.copy()
-    v[0] = 0.0
-    total = v[1:].sum()
-    v[1:] = v[1:] / total if total > 0 else 1.0 / (len(v) - 1)
-    if floor:
-        v[1:] = np.maximum(v[1:], floor)
-        v[1:] /= v[1:].sum()
-    v[0] = 1.0  # null level: m = u, no evidence
-    return v
-
-
-def estimate_u_random(
-    table: EncodedTable, comps: tuple[Comparison, ...], *, samples: int, seed: int
-) -> list[F64]:
-    """``u`` from random record pairs (nearly all non-matches)."""
-    rng = np.random.default_rng(seed)
-    n = len(table)
-    left = rng.integers(0, n, size=samples)
-    right = rng.integers(0, n, size=samples)
-    keep = left != right
-    levels = comparison_levels(table, left[keep], right[keep], comps)
-    return _level_frequencies(levels, comps)
-
-
-def _initial_m(comps: tuple[Comparison, ...]) -> list[F64]:
-    """A deliberately rough start: matches mostly agree at the strongest level."""
-    out = []
-    for comp in comps:
-        k = len(comp.levels) - 1  # agreement levels + else
-        raw = np.array([0.0, *(0.5 ** np.arange(k) * 0.9)])
-        raw[-1] = 0.02
-        out.append(_normalise(raw))
-    return out
-
-
-def _class_levels(levels: npt.NDArray[np.int8], weights: F64, size: int, floor: float) -> F64:
-    """Weighted level distribution of one class (the M step for one comparison)."""
-    totals = np.bincount(levels, weights, size).astype(np.float64) + 1e-9
-    return _normalise(totals, floor)
-
-
-def _expectation_maximisation(
-    patterns: npt.NDArray[np.int8],
-    counts: F64,
-    m: list[F64],
-    u: list[F64],
-    prior: float,
-    *,
-    max_iterations: int = 300,
-    tolerance: float = 1e-7,
-) -> tuple[list[F64], list[F64], float, int]:
-    """Fit ``m``, ``u`` and the match share on distinct comparison vectors."""
-    iteration = 0
-    for iteration in range(1, max_iterations + 1):  # noqa: B007 - reported below
-        log_ratio = np.zeros(len(patterns))
-        for j in range(patterns.shape[1]):
-            log_ratio += np.log(m[j][patterns[:, j]]) - np.log(u[j][patterns[:, j]])
-        odds = prob_to_bayes_factor(prior) * np.exp(np.clip(log_ratio, -700, 700))
-        post = odds / (1.0 + odds)
-        new_m = [_class_levels(patterns[:, j], counts * post, len(m[j]), _FLOOR)
-                 for j in range(len(m))]  # fmt: skip
-        new_u = [_class_levels(patterns[:, j], counts * (1 - post), len(u[j]), 0.0)
-                 for j in range(len(u))]  # fmt: skip
-        new_prior = float(np.clip((counts * post).sum() / counts.sum(), 1e-9, 1 - 1e-9))
-        delta = max(
-            abs(new_prior - prior),
-            *(float(np.abs(a - b).max()) for a, b in zip(new_m + new_u, m + u, strict=True)),
-        )
-        m, u, prior = new_m, new_u, new_prior
-        if delta < tolerance:
-            break
-    return m, u, prior, iteration
-
-
-def distinct_patterns(
-    levels: npt.NDArray[np.int8], radix: int
-) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int64]]:
-    """Distinct rows of a level matrix and how often each occurs.
-
-    Rows are packed into one integer in base ``radix`` (which must exceed every
-    level index) so that NumPy can count them in one ``unique`` call.
-    """
-    codes = np.zeros(len(levels), dtype=np.int64)
-    for j in range(levels.shape[1]):
-        codes = codes * radix + levels[:, j]
-    unique, counts = np.unique(codes, return_counts=True)
-    patterns = np.empty((len(unique), levels.shape[1]), dtype=np.int8)
-    rest = unique.copy()
-    for j in range(levels.shape[1] - 1, -1, -1):
-        patterns[:, j] = rest % radix
-        rest //= radix
-    return patterns, counts
-
-
-def train_model(
-    table: EncodedTable,
-    levels: npt.NDArray[np.int8],
-    *,
-    comparisons: tuple[Comparison, ...] = COMPARISONS,
-    u_samples: int = 1_000_000,
-    seed: int = 0,
-) -> FellegiSunterModel:
-    """Estimate a model from the candidate pairs' level matrix (no labels needed)."""
-    n = len(table)
-    u_random = estimate_u_random(table, comparisons, samples=min(u_samples, n * n), seed=seed)
-    patterns, counts = distinct_patterns(levels, max(len(c.levels) for c in comparisons))
-    u_start = _level_frequencies(levels, comparisons)
-    m, u, prior, iterations = _expectation_maximisation(
-        patterns, counts.astype(np.float64), _initial_m(comparisons), u_start, 0.05
-    )
-    total_pairs = n * (n - 1) / 2
-    tf = {
-        comp.tf_token: TermFrequencies.from_column(table.token(comp.tf_token))
-        for comp in comparisons
-        if comp.tf_token
-    }
-    model = FellegiSunterModel(
-        table.schema_version, table.key_id, comparisons, m, u, u_random, prior,
-        min(1.0, prior * len(levels) / max(total_pairs, 1.0)), tf, iterations,
-    )  # fmt: skip
-    model.fit_joint_cells(table, HOUSEHOLD_CELLS)
-    return model

@@ -20,9 +20,10 @@ from tqdm import tqdm
 from linkage.blocking import DEFAULT_RULES, BlockingRule, candidate_pairs
 from linkage.clustering import cluster_pairs
 from linkage.comparisons import COMPARISONS, comparison_levels
-from linkage.model import FellegiSunterModel, train_model
+from linkage.model import FellegiSunterModel
 from linkage.subjects import RecordKey, SubjectEvent, assign_subject_ids
 from linkage.table import EncodedTable
+from linkage.training import train_model
 
 __all__ = ["LinkResult", "LinkSettings", "link_table"]
 
