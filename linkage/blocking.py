@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from linkage.table import MULTI_TOKENS, EncodedTable
 
-__all__ = ["DEFAULT_RULES", "BlockingRule", "candidate_pairs"]
+__all__ = ["DEFAULT_RULES", "BlockingRule", "candidate_pairs", "rule_keys"]
 
 I64 = npt.NDArray[np.int64]
 
@@ -80,7 +80,7 @@ DEFAULT_RULES: tuple[BlockingRule, ...] = (
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _rule_keys(table: EncodedTable, rule: BlockingRule) -> tuple[I64, I64]:
+def rule_keys(table: EncodedTable, rule: BlockingRule) -> tuple[I64, I64]:
     """Return (row index, combined key) for every record that has all the rule's tokens."""
     if rule.unordered:
         return _unordered_keys(table, rule)
@@ -187,7 +187,7 @@ def candidate_pairs(
     codes: list[I64] = []
     counts: dict[str, int] = {}
     for rule in rules:
-        rows, keys = _rule_keys(table, rule)
+        rows, keys = rule_keys(table, rule)
         if rule.broad:
             pairs = _pairs_in_blocks(rows, keys, min(max_block, _BROAD_MAX_BLOCK))
         else:

@@ -23,11 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from linkage.blocking import BlockingRule, rule_keys
 from linkage.table import EncodedTable
 
 __all__ = ["HOUSEHOLD_CELLS", "JointCell", "pair_share"]
-
-_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +53,7 @@ def pair_share(table: EncodedTable, token_a: str, token_b: str) -> float:
     n = len(table)
     if n < 2:
         return 0.0
-    a, b = table.token(token_a), table.token(token_b)
-    both = (a != 0) & (b != 0)
-    with np.errstate(over="ignore"):
-        keys = (a[both].view(np.uint64) * _MIX) ^ b[both].view(np.uint64)
+    _, keys = rule_keys(table, BlockingRule((token_a, token_b)))
     _, counts = np.unique(keys, return_counts=True)
     agreeing = float((counts * (counts - 1) / 2).sum())
     return agreeing / (n * (n - 1) / 2)

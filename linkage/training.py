@@ -118,16 +118,18 @@ def _em_fixed_u(
     u: list[F64],
     use: list[int],
     *,
+    estimate_m: bool = True,
     iterations: int = 200,
     tolerance: float = 1e-7,
 ) -> tuple[list[F64], float]:
-    """EM for ``m`` (comparisons in ``use``) and the match share, ``u`` held fixed."""
+    """EM for the match share and (with ``estimate_m``) ``m`` of the comparisons in
+    ``use``, which alone enter the posterior; ``u`` is held fixed."""
     m = [x.copy() for x in m]
     share = 0.1
     for _ in range(iterations):
         post = _posterior(patterns, m, u, share, use)
         delta = 0.0
-        for j in use:
+        for j in use if estimate_m else ():
             weights = np.bincount(patterns[:, j], counts * post, len(m[j])).astype(np.float64)
             new = _normalise(weights + 1e-9, _FLOOR)
             delta = max(delta, float(np.abs(new - m[j]).max()))
@@ -176,18 +178,6 @@ def _session_m(
     return [total[j] if seen[j] else start[j] for j in range(len(comps))], seen
 
 
-def _em_share_only(patterns: Patterns, counts: F64, m: list[F64], u: list[F64]) -> float:
-    share = 0.1
-    use = list(range(patterns.shape[1]))
-    for _ in range(200):
-        post = _posterior(patterns, m, u, share, use)
-        new = float(np.clip((counts * post).sum() / counts.sum(), 1e-12, 1 - 1e-9))
-        if abs(new - share) < 1e-9:
-            return new
-        share = new
-    return share
-
-
 def train_model(
     table: EncodedTable,
     levels: Patterns,
@@ -202,7 +192,10 @@ def train_model(
     u_random = estimate_u_random(table, comparisons, samples=min(u_samples, n * n), seed=seed)
     m, sessions = _session_m(levels, comparisons, u_random)
     patterns, counts = distinct_patterns(levels, max(len(c.levels) for c in comparisons))
-    share = _em_share_only(patterns, counts.astype(np.float64), m, u_random)
+    everything = list(range(len(comparisons)))
+    _, share = _em_fixed_u(
+        patterns, counts.astype(np.float64), m, u_random, everything, estimate_m=False
+    )
     total_pairs = n * (n - 1) / 2
     tf = {
         comp.tf_token: TermFrequencies.from_column(table.token(comp.tf_token))
