@@ -239,6 +239,18 @@ class FellegiSunterModel:
             raise ModelError(f"{path} is not a valid crosswalk model") from exc
 
     @classmethod
+    def from_dict(cls, data: Any) -> FellegiSunterModel:
+        """Rebuild a model from :meth:`to_dict` output (e.g. stored in a database).
+
+        Raises:
+            ModelError: if ``data`` is not a compatible model description.
+        """
+        try:
+            return cls._from_dict(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError("not a valid crosswalk model") from exc
+
+    @classmethod
     def _from_dict(cls, data: dict[str, Any]) -> FellegiSunterModel:
         if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
             raise ModelError("not a crosswalk model (missing or unsupported 'format')")

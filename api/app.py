@@ -1,0 +1,64 @@
+"""The FastAPI application factory.
+
+``create_app(settings)`` wires settings, routers, error handlers and metrics; the
+lifespan builds the database engine (never at import time), brings the schema up
+to date, checks the master key and loads the linkage service's in-memory index.
+``crosswalk serve`` runs it with uvicorn; tests build apps with their own
+settings and drive them through ``TestClient``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.db import make_engine, upgrade_database
+from api.error_handlers import install_error_handlers
+from api.metrics import Metrics, MetricsMiddleware
+from api.routes import admin, health, linkage_runs, records, subjects
+from api.services.linking import LinkService
+from api.settings import Settings, get_settings
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
+    """A configured application.
+
+    Args:
+        settings: Explicit settings (tests); the environment's otherwise.
+        migrate: Upgrade the database schema at start-up.
+    """
+    settings = settings or get_settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.master_key = settings.master_key_bytes()
+        engine = make_engine(settings.database_url)
+        if migrate:
+            upgrade_database(engine)
+        app.state.engine = engine
+        app.state.linking = LinkService(engine, settings, metrics)
+        app.state.linking.load()
+        try:
+            yield
+        finally:
+            app.state.linking.close()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Crosswalk hub",
+        version="0.1.0",
+        summary="Privacy-preserving record linkage and consent for co-response programs.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    install_error_handlers(app)
+    for module in (health, admin, records, linkage_runs, subjects):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,54 @@
+"""The ``crosswalk admin`` verbs, run against the configured database.
+
+Each verb runs in one transaction through the same :mod:`api.services.identity`
+functions as the ``/v1/admin`` routes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from api.db import make_engine, session_scope, upgrade_database
+from api.services import identity
+from api.services.clusters import cluster_rows
+from api.services.models import import_model
+from api.settings import Settings
+from linkage.cluster_io import write_clusters
+from linkage.model import FellegiSunterModel
+
+__all__ = ["run_admin"]
+
+
+def run_admin(args: argparse.Namespace, settings: Settings) -> int:
+    """Execute ``args.verb``; returns the exit status."""
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade_database(engine)
+        with session_scope(engine) as session:
+            if args.verb == "create-agency":
+                identity.create_agency(session, args.name, settings.master_key_bytes())
+                _say(f"created agency {args.name}")
+            elif args.verb == "create-user":
+                identity.create_user(session, args.username, args.role, args.agency)
+                _say(f"created user {args.username} ({args.role} at {args.agency})")
+            elif args.verb == "issue-token":
+                days = args.expires_in or settings.token_default_days
+                print(identity.issue_token(session, args.username, days))
+            elif args.verb == "revoke-token":
+                count = identity.revoke_tokens(session, args.username)
+                _say(f"revoked {count} token(s) of {args.username}")
+            elif args.verb == "export-clusters":
+                count = write_clusters(args.output, cluster_rows(session))
+                _say(f"wrote {count} records to {args.output}")
+            elif args.verb == "import-model":
+                model = FellegiSunterModel.load(args.model)
+                import_model(session, model)
+                _say(f"model for {model.schema_version} / {model.key_id} is now active")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)

@@ -1,0 +1,83 @@
+"""Typed FastAPI dependencies shared by the routers.
+
+``SessionDep`` gives a request-scoped session that commits when the route
+returns and rolls back on any exception; ``CurrentUser`` authenticates the
+bearer token; :func:`require_roles` builds a dependency that also checks the
+role. Routes declare exactly one of these and stay thin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from api.db import session_scope
+from api.errors import AuthenticationError, PermissionDenied
+from api.roles import Role
+from api.services.identity import Principal, authenticate
+from api.settings import Settings
+
+__all__ = [
+    "CurrentUser",
+    "SessionDep",
+    "SettingsDep",
+    "get_engine",
+    "get_session",
+    "get_settings_dep",
+    "require_roles",
+]
+
+_bearer = HTTPBearer(auto_error=False, description="Token from `crosswalk admin issue-token`")
+
+
+def get_engine(request: Request) -> Engine:
+    """The engine the app's lifespan built."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_settings_dep(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
+    """One transaction per request."""
+    with session_scope(engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_current_user(
+    engine: Annotated[Engine, Depends(get_engine)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """Authenticate the bearer token (in its own short transaction)."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise AuthenticationError("a bearer token is required")
+    with Session(engine) as session:
+        return authenticate(session, credentials.credentials)
+
+
+CurrentUser = Annotated[Principal, Depends(get_current_user)]
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency that admits only users holding one of ``roles``."""
+    allowed = frozenset(roles)
+
+    def check(user: CurrentUser) -> Principal:
+        if user.role not in allowed:
+            raise PermissionDenied("this operation is not open to your role")
+        return user
+
+    return check

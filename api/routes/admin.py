@@ -1,0 +1,95 @@
+"""``/v1/admin``: agencies, users, tokens and the clusters export (role ``admin``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from api.deps import SessionDep, SettingsDep, get_engine, require_roles
+from api.roles import Role
+from api.services import identity
+from api.services.clusters import cluster_csv_chunks
+from api.services.identity import Principal
+
+__all__ = ["router"]
+
+AdminUser = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+
+class AgencyCreate(BaseModel):
+    """A new agency."""
+
+    name: str = Field(max_length=64)
+
+
+class UserCreate(BaseModel):
+    """A new user with one role at one agency."""
+
+    username: str = Field(max_length=64)
+    role: str = Field(max_length=32)
+    agency: str = Field(max_length=64)
+
+
+class TokenCreate(BaseModel):
+    """Lifetime of a new token (days); the settings' default when omitted."""
+
+    expires_in_days: float | None = Field(default=None, gt=0, le=3650)
+
+
+@router.post("/agencies", status_code=201)
+def create_agency(
+    body: AgencyCreate, _admin: AdminUser, session: SessionDep, request: Request
+) -> dict[str, str]:
+    """Create an agency (and its wrapped context data key)."""
+    agency = identity.create_agency(session, body.name, request.app.state.master_key)
+    return {"name": agency.name}
+
+
+@router.post("/users", status_code=201)
+def create_user(body: UserCreate, _admin: AdminUser, session: SessionDep) -> dict[str, str]:
+    """Create a user."""
+    user = identity.create_user(session, body.username, body.role, body.agency)
+    return {"username": user.username, "role": user.role, "agency": body.agency}
+
+
+@router.post("/users/{username}/tokens", status_code=201)
+def issue_token(
+    username: str,
+    _admin: AdminUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: TokenCreate | None = None,
+) -> dict[str, str]:
+    """Issue a token; the response is the only place it is ever shown."""
+    days = (body.expires_in_days if body else None) or settings.token_default_days
+    return {"username": username, "token": identity.issue_token(session, username, days)}
+
+
+@router.delete("/users/{username}/tokens")
+def revoke_tokens(username: str, _admin: AdminUser, session: SessionDep) -> dict[str, int]:
+    """Revoke all of a user's tokens."""
+    return {"revoked": identity.revoke_tokens(session, username)}
+
+
+@router.get("/clusters", response_class=StreamingResponse)
+def export_clusters(
+    _admin: AdminUser, engine: Annotated[Engine, Depends(get_engine)]
+) -> StreamingResponse:
+    """Every stored record's subject, as CSV (the ``crosswalk link`` format)."""
+
+    def chunks() -> Iterator[str]:
+        with Session(engine) as session:
+            yield from cluster_csv_chunks(session)
+
+    return StreamingResponse(
+        chunks(),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="clusters.csv"'},
+    )

@@ -1,0 +1,144 @@
+"""Agencies, users and bearer tokens.
+
+Used by both the ``/v1/admin`` routes and ``crosswalk admin``, so the CLI and the
+API enforce the same rules: names are short lowercase slugs, a user has one role
+from :class:`api.roles.Role` and one agency, and a token is shown once and stored
+only as its hash (:mod:`api.tokens`). Authentication accepts only an existing,
+unexpired, unrevoked token of an existing user.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel import Session, col, select
+
+from api.context_crypto import new_wrapped_data_key
+from api.errors import AuthenticationError, Conflict, InvalidRequest, NotFound
+from api.roles import Role
+from api.tables import Agency, ApiToken, User, as_utc, utcnow
+from api.tokens import hash_token, new_token
+
+__all__ = [
+    "Principal",
+    "authenticate",
+    "create_agency",
+    "create_user",
+    "get_agency",
+    "issue_token",
+    "revoke_tokens",
+]
+
+_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller of a request."""
+
+    user_id: int
+    username: str
+    role: Role
+    agency: str
+
+
+def _check_name(kind: str, name: str) -> str:
+    if not _NAME.fullmatch(name):
+        raise InvalidRequest(f"{kind} name must be 1-64 lowercase letters, digits, '.', '_' or '-'")
+    return name
+
+
+def create_agency(session: Session, name: str, master_key: bytes) -> Agency:
+    """Create an agency with a fresh context data key wrapped by ``master_key``."""
+    _check_name("agency", name)
+    if session.exec(select(Agency).where(Agency.name == name)).first():
+        raise Conflict(f"agency {name!r} already exists")
+    agency = Agency(name=name, wrapped_data_key=new_wrapped_data_key(master_key, name))
+    session.add(agency)
+    session.flush()
+    return agency
+
+
+def get_agency(session: Session, name: str) -> Agency:
+    """The agency called ``name``."""
+    agency = session.exec(select(Agency).where(Agency.name == name)).first()
+    if agency is None:
+        raise NotFound(f"no agency {name!r}")
+    return agency
+
+
+def create_user(session: Session, username: str, role: str, agency: str) -> User:
+    """Create a user with one role at one agency."""
+    _check_name("user", username)
+    try:
+        parsed = Role(role)
+    except ValueError as exc:
+        raise InvalidRequest(
+            f"unknown role {role!r}; roles: {', '.join(r.value for r in Role)}"
+        ) from exc
+    owner = get_agency(session, agency)
+    if session.exec(select(User).where(User.username == username)).first():
+        raise Conflict(f"user {username!r} already exists")
+    assert owner.id is not None  # noqa: S101 - flushed rows have ids
+    user = User(username=username, role=parsed.value, agency_id=owner.id)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    return user
+
+
+def issue_token(session: Session, username: str, expires_in_days: float) -> str:
+    """A new token for ``username``; only its hash is stored."""
+    if not 0 < expires_in_days <= 3650:
+        raise InvalidRequest("expires-in must be between 0 and 3650 days")
+    user = _user(session, username)
+    assert user.id is not None  # noqa: S101
+    token = new_token()
+    expires = utcnow() + timedelta(days=expires_in_days)
+    session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), expires_at=expires))
+    session.flush()
+    return token
+
+
+def revoke_tokens(session: Session, username: str) -> int:
+    """Revoke every live token of ``username``; returns how many."""
+    user = _user(session, username)
+    live = session.exec(
+        select(ApiToken).where(ApiToken.user_id == user.id, col(ApiToken.revoked_at).is_(None))
+    ).all()
+    now = utcnow()
+    for token in live:
+        token.revoked_at = now
+        session.add(token)
+    session.flush()
+    return len(live)
+
+
+def authenticate(session: Session, token: str) -> Principal:
+    """The principal behind ``token``.
+
+    Raises:
+        AuthenticationError: unknown, expired or revoked token (one message for
+            all three, so a caller learns nothing about which).
+    """
+    row = session.exec(
+        select(ApiToken, User, Agency)
+        .join(User, col(User.id) == ApiToken.user_id)
+        .join(Agency, col(Agency.id) == User.agency_id)
+        .where(ApiToken.token_hash == hash_token(token))
+    ).first()
+    if row is None:
+        raise AuthenticationError("invalid or expired token")
+    api_token, user, agency = row
+    if api_token.revoked_at is not None or as_utc(api_token.expires_at) <= utcnow():
+        raise AuthenticationError("invalid or expired token")
+    assert user.id is not None  # noqa: S101
+    return Principal(user.id, user.username, Role(user.role), agency.name)

@@ -1,0 +1,215 @@
+"""Background re-link runs: retrain the model and re-cluster the whole store.
+
+A run (``POST /v1/linkage/runs``, or automatically once a model-less store
+reaches ``auto_train_records``) works on a snapshot: it reads every live record
+at ``seq`` S, trains a fresh model and links everything with
+:func:`linkage.pipeline.link_table` — keeping subject ids stable against the
+current assignment and honouring every reviewer constraint — without holding
+the linking lock, so submissions continue meanwhile. It then takes the lock and,
+in one transaction, activates the new model, moves every record *unchanged
+since S* to its new subject, stores the merge/split events and the new
+possible matches. Records submitted during the run keep the subject they were
+linked to incrementally (they are linked under the new model from then on).
+Progress is the run row's ``stage`` and ``progress``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from sqlalchemy import bindparam, update
+from sqlmodel import Session, col, select
+
+from api.db import session_scope
+from api.errors import Conflict, NotFound
+from api.services import review
+from api.services.record_store import live_rows
+from api.tables import LinkageModelRow, LinkageRun, LinkState, StoredRecord, as_utc, utcnow
+from linkage.pipeline import link_table
+from linkage.row_codec import table_from_blobs
+
+if TYPE_CHECKING:
+    from api.services.linking import LinkService
+
+__all__ = ["RunManager", "run_view"]
+
+log = logging.getLogger(__name__)
+_ACTIVE = ("queued", "running")
+
+
+def run_view(run: LinkageRun) -> dict[str, Any]:
+    """The JSON view of a run."""
+    return {
+        "id": run.id,
+        "status": run.status,
+        "stage": run.stage,
+        "progress": round(run.progress, 3),
+        "records": run.records,
+        "subjects": run.subjects,
+        "error": run.error,
+        "created_at": as_utc(run.created_at).isoformat(),
+        "finished_at": as_utc(run.finished_at).isoformat() if run.finished_at else None,
+    }
+
+
+class RunManager:
+    """Starts runs in a background thread of this process and reports on them."""
+
+    def __init__(self, service: LinkService) -> None:
+        self.service = service
+        self._thread: threading.Thread | None = None
+        self._guard = threading.Lock()
+
+    def start(self, user_id: int | None) -> LinkageRun:
+        """Queue a run and start it; 409 while another run is active."""
+        with self._guard, session_scope(self.service.engine) as session:
+            active = session.exec(select(LinkageRun).where(col(LinkageRun.status).in_(_ACTIVE)))
+            if (current := active.first()) is not None:
+                raise Conflict(f"linkage run {current.id} is still {current.status}")
+            run = LinkageRun(created_by=user_id)
+            session.add(run)
+            session.flush()
+            run_id = run.id
+        assert run_id is not None  # noqa: S101
+        self._thread = threading.Thread(
+            target=self._execute, args=(run_id,), name=f"relink-{run_id}", daemon=True
+        )
+        self._thread.start()
+        return run
+
+    def get(self, session: Session, run_id: int) -> LinkageRun:
+        """One run."""
+        run = session.get(LinkageRun, run_id)
+        if run is None:
+            raise NotFound("no such linkage run")
+        return run
+
+    def maybe_auto_train(self, records: int, no_model: bool) -> None:
+        """Start the first run by itself once a model-less store is big enough."""
+        if not no_model or records < self.service.settings.auto_train_records:
+            return
+        with contextlib.suppress(Conflict):
+            self.start(None)
+
+    def fail_interrupted(self, session: Session) -> None:
+        """Runs left active by a stopped process can never finish: mark them failed."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        for run in session.exec(select(LinkageRun).where(col(LinkageRun.status).in_(_ACTIVE))):
+            run.status, run.error, run.finished_at = "failed", "interrupted", utcnow()
+            session.add(run)
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the current run (if any) ends (tests, shutdown)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def shutdown(self) -> None:
+        """Give a running run a moment to finish; it is a daemon thread otherwise."""
+        self.wait(timeout=5)
+
+    # --- the run itself ---------------------------------------------------------------
+    def _progress(self, run_id: int, stage: str, progress: float, **fields: Any) -> None:
+        with session_scope(self.service.engine) as session:
+            run = session.get(LinkageRun, run_id)
+            assert run is not None  # noqa: S101
+            run.stage, run.progress = stage, progress
+            for name, value in fields.items():
+                setattr(run, name, value)
+            session.add(run)
+
+    def _execute(self, run_id: int) -> None:
+        try:
+            self._progress(run_id, "loading", 0.05, status="running")
+            snapshot, table, previous, must, cannot = self._snapshot()
+            self._progress(run_id, "linking", 0.2, records=len(table))
+            result = link_table(
+                table,
+                previous=previous,
+                must_link=must,
+                cannot_link=cannot,
+                settings=self.service.link_settings,
+            )
+            self._progress(run_id, "writing", 0.9)
+            self._write(run_id, snapshot, result)
+        except Exception as exc:
+            log.exception("linkage run %d failed", run_id)
+            self._progress(
+                run_id,
+                "failed",
+                1.0,
+                status="failed",
+                finished_at=utcnow(),
+                error=type(exc).__name__,
+            )
+
+    def _snapshot(self) -> tuple[int, Any, dict[Any, str], Any, Any]:
+        with Session(self.service.engine) as session:
+            state = session.get(LinkState, 1)
+            assert state is not None  # noqa: S101
+            rows = live_rows(session)
+            must, cannot = review.constraints(session)
+        key_id = state.key_id
+        if not rows or key_id is None:
+            raise ValueError("there are no records to link")
+        table = table_from_blobs(
+            self.service.settings.schema_version,
+            key_id,
+            [r.agency for r in rows],
+            [r.record_id for r in rows],
+            [r.encoding for r in rows],
+        )
+        previous = {(r.agency, r.record_id): r.subject_id for r in rows}
+        return state.seq, table, previous, must, cannot
+
+    def _write(self, run_id: int, snapshot: int, result: Any) -> None:
+        service = self.service
+        with service._lock:
+            with service.write() as (session, state):
+                _activate_model(session, state, result.model)
+                moved = _move_unchanged(session, result, snapshot, state.seq)
+                review.record_events(session, result.events, run_id)
+                review.queue_review(session, list(result.possible_matches()))
+                run = session.get(LinkageRun, run_id)
+                assert run is not None  # noqa: S101
+                run.status, run.stage, run.progress = "succeeded", "done", 1.0
+                run.subjects, run.finished_at = len(set(result.subject_ids)), utcnow()
+                session.add(run)
+            service.load()
+        log.info("linkage run %d: %d records re-assigned", run_id, moved)
+
+
+def _activate_model(session: Session, state: LinkState, model: Any) -> None:
+    session.exec(update(LinkageModelRow).values(active=False))
+    row = LinkageModelRow(
+        schema_version=model.schema_version,
+        key_id=model.key_id,
+        body=orjson.dumps(model.to_dict()).decode(),
+        active=True,
+    )
+    session.add(row)
+    session.flush()
+    state.model_id = row.id
+    session.add(state)
+
+
+def _move_unchanged(session: Session, result: Any, snapshot: int, seq: int) -> int:
+    """Write the run's subject and probability of every record unchanged since the snapshot."""
+    table = StoredRecord.__table__  # type: ignore[attr-defined]
+    statement = (
+        update(table)
+        .where(
+            table.c.agency == bindparam("a"),
+            table.c.record_id == bindparam("r"),
+            table.c.change_seq <= snapshot,
+        )
+        .values(subject_id=bindparam("s"), match_probability=bindparam("p"), change_seq=seq)
+    )
+    params = [{"a": a, "r": r, "s": s, "p": p} for a, r, s, p in result.rows()]
+    for start in range(0, len(params), 10_000):
+        session.connection().execute(statement, params[start : start + 10_000])
+    return len(params)

@@ -1,0 +1,176 @@
+"""Review queue, reviewer constraints and subject events.
+
+Possible matches (``possible_threshold <= p < match_threshold`` across two
+subjects) become :class:`~api.tables.ReviewItem` rows. A linkage reviewer's
+decision becomes a must-link (``same``) or cannot-link (``different``)
+:class:`~api.tables.LinkConstraint`, which every later incremental batch and
+every re-link run honours; it is also applied at once by re-clustering the
+subjects the two records belong to (see :func:`recluster`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import orjson
+from sqlalchemy import insert, or_
+from sqlmodel import Session, col, select
+
+from api.tables import LinkConstraint, ReviewItem, SubjectEventRow, utcnow
+from linkage.clustering import cluster_pairs
+from linkage.index import LinkIndex
+from linkage.model import FellegiSunterModel
+from linkage.pipeline import LinkSettings
+from linkage.subjects import SubjectEvent, assign_subject_ids
+
+__all__ = [
+    "constraints",
+    "obsolete_review",
+    "recluster",
+    "record_events",
+    "record_events_and_review",
+]
+
+RecordKey = tuple[str, str]
+KeyPair = tuple[RecordKey, RecordKey]
+
+
+def constraints(session: Session) -> tuple[list[KeyPair], list[KeyPair]]:
+    """All reviewer constraints as (must-link pairs, cannot-link pairs)."""
+    must: list[KeyPair] = []
+    cannot: list[KeyPair] = []
+    for c in session.exec(select(LinkConstraint)):
+        pair = ((c.agency_l, c.record_id_l), (c.agency_r, c.record_id_r))
+        (must if c.kind == "must_link" else cannot).append(pair)
+    return must, cannot
+
+
+def record_events(session: Session, events: Sequence[SubjectEvent], run_id: int | None) -> None:
+    """Store merge/split events."""
+    rows = [
+        {
+            "kind": e.kind,
+            "subject_ids": orjson.dumps(list(e.subject_ids)).decode(),
+            "previous_ids": orjson.dumps(list(e.previous_ids)).decode(),
+            "run_id": run_id,
+            "created_at": utcnow(),
+        }
+        for e in events
+    ]
+    if rows:
+        session.connection().execute(insert(SubjectEventRow), rows)
+
+
+def queue_review(session: Session, pairs: Sequence[tuple[RecordKey, RecordKey, float]]) -> int:
+    """Add possible matches not already queued; returns how many were added."""
+    fresh: dict[KeyPair, float] = {}
+    for a, b, p in pairs:
+        low, high = (a, b) if a <= b else (b, a)
+        fresh[(low, high)] = max(p, fresh.get((low, high), 0.0))
+    for pair in _queued(session, list(fresh)):
+        fresh.pop(pair, None)
+    rows = [
+        {
+            "agency_l": a[0],
+            "record_id_l": a[1],
+            "agency_r": b[0],
+            "record_id_r": b[1],
+            "match_probability": p,
+            "status": "open",
+            "created_at": utcnow(),
+        }
+        for (a, b), p in fresh.items()
+    ]
+    if rows:
+        session.connection().execute(insert(ReviewItem), rows)
+    return len(rows)
+
+
+def _queued(session: Session, pairs: list[KeyPair]) -> set[KeyPair]:
+    found: set[KeyPair] = set()
+    lefts = sorted({a for a, _ in pairs})
+    for start in range(0, len(lefts), 200):
+        chunk = lefts[start : start + 200]
+        query = select(ReviewItem).where(
+            or_(
+                *(
+                    (col(ReviewItem.agency_l) == a) & (col(ReviewItem.record_id_l) == r)
+                    for a, r in chunk
+                )
+            )
+        )
+        for item in session.exec(query):
+            found.add(((item.agency_l, item.record_id_l), (item.agency_r, item.record_id_r)))
+    return found & set(pairs)
+
+
+def record_events_and_review(session: Session, outcome: Any) -> int:
+    """Store an incremental batch's events and review pairs; returns pairs queued."""
+    record_events(session, outcome.events, None)
+    return queue_review(session, outcome.review_pairs)
+
+
+def obsolete_review(session: Session, key: RecordKey) -> None:
+    """Close open review items that involve a retracted record."""
+    agency, record_id = key
+    items = session.exec(
+        select(ReviewItem).where(
+            col(ReviewItem.status) == "open",
+            or_(
+                (col(ReviewItem.agency_l) == agency) & (col(ReviewItem.record_id_l) == record_id),
+                (col(ReviewItem.agency_r) == agency) & (col(ReviewItem.record_id_r) == record_id),
+            ),
+        )
+    ).all()
+    for item in items:
+        item.status = "obsolete"
+        session.add(item)
+
+
+def recluster(
+    index: LinkIndex,
+    subject_ids: Sequence[str],
+    model: FellegiSunterModel,
+    settings: LinkSettings,
+    must: Sequence[KeyPair],
+    cannot: Sequence[KeyPair],
+) -> tuple[dict[RecordKey, str], list[SubjectEvent]]:
+    """Re-cluster the members of a few subjects under the current constraints.
+
+    Every pair of members is scored (subjects are small), clustered with the
+    batch rules and constraints, and named with stable ids relative to the
+    current assignment — so a cannot-link splits a subject and a must-link
+    merges two, with the usual merge/split events.
+
+    Returns:
+        The new subject of every member whose subject changes, and the events.
+    """
+    rows = [row for s in dict.fromkeys(subject_ids) for row in index.member_rows(s)]
+    if not rows:
+        return {}, []
+    table = index.take(np.array(rows, dtype=np.int64))
+    keys = table.keys()
+    left, right = np.triu_indices(len(keys), k=1)
+    left, right = left.astype(np.int64), right.astype(np.int64)
+    weight, _ = model.match_weight(table, left, right)
+    position = {key: i for i, key in enumerate(keys)}
+    labels = cluster_pairs(
+        len(keys),
+        left,
+        right,
+        model.probability(weight),
+        match_threshold=settings.match_threshold,
+        merge_threshold=settings.merge_threshold,
+        must_link=_local(must, position),
+        cannot_link=_local(cannot, position),
+    )
+    previous = {key: index.subject_of(key) or "" for key in keys}
+    names, events = assign_subject_ids(keys, labels, previous)
+    changes = {key: name for key, name in zip(keys, names, strict=True) if previous[key] != name}
+    return changes, events
+
+
+def _local(pairs: Sequence[KeyPair], position: dict[RecordKey, int]) -> list[tuple[int, int]]:
+    return [(position[a], position[b]) for a, b in pairs if a in position and b in position]

@@ -1,0 +1,92 @@
+"""Service settings, read from the environment (``CROSSWALK_*``) by pydantic-settings.
+
+Everything the hub needs to start is here and nowhere else: the database URL, the
+master key that wraps each agency's context data key, the linkage schema version
+and key id the hub accepts, and request limits. :func:`get_settings` caches one
+instance per process; tests build their own :class:`Settings` and pass it to
+:func:`api.app.create_app` instead of touching the environment.
+
+Outside ``development`` a missing or all-zero master key is refused at start-up:
+a hub that encrypts context under a well-known key protects nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DEV_MASTER_KEY", "Settings", "get_settings"]
+
+#: Only ever accepted with ``environment=development`` (the demo and the tests).
+DEV_MASTER_KEY = hashlib.sha256(b"crosswalk development master key").hexdigest()
+
+
+class Settings(BaseSettings):
+    """Hub configuration.
+
+    Attributes:
+        database_url: SQLAlchemy URL; ``postgresql://`` uses psycopg 3.
+        environment: ``development`` allows the well-known development master key.
+        master_key: 32 bytes as 64 hex digits (or URL-safe base64); wraps the per-agency data keys.
+        schema_version: Linkage schema version submissions must carry.
+        key_id: Id of the linkage secret the agencies share (the hub never holds
+            the secret itself); ``None`` accepts the first key id seen and then
+            only that one.
+        max_batch_records: Records per ``POST /v1/records`` request.
+        max_body_bytes: Bytes per request body.
+        token_default_days: Lifetime of a token issued without ``--expires-in``.
+        auto_train_records: With no model yet, a re-link run (which trains one)
+            starts by itself once the store holds this many records.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CROSSWALK_", extra="ignore")
+
+    database_url: str = "sqlite:///crosswalk.db"
+    environment: Literal["development", "production"] = "production"
+    master_key: SecretStr | None = None
+    schema_version: str = "canonical/1"
+    key_id: str | None = None
+    max_batch_records: int = Field(default=5000, ge=1)
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    token_default_days: int = Field(default=90, ge=1)
+    auto_train_records: int = Field(default=1000, ge=10)
+
+    @field_validator("database_url")
+    @classmethod
+    def _psycopg_driver(cls, value: str) -> str:
+        """Use psycopg 3 for plain ``postgresql://`` URLs (SQLAlchemy's default is psycopg2)."""
+        for prefix in ("postgresql://", "postgres://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    def master_key_bytes(self) -> bytes:
+        """The master key, refusing a missing or development key in production.
+
+        Raises:
+            ValueError: if the key is absent, malformed, or the development key
+                outside development.
+        """
+        from api.context_crypto import MasterKeyError, parse_master_key
+
+        if self.master_key is None:
+            if self.environment == "development":
+                return bytes.fromhex(DEV_MASTER_KEY)
+            raise ValueError("CROSSWALK_MASTER_KEY must be set (64 hex digits)")
+        text = self.master_key.get_secret_value().strip()
+        if text == DEV_MASTER_KEY and self.environment != "development":
+            raise ValueError("the development master key is refused outside development")
+        try:
+            return parse_master_key(text)
+        except MasterKeyError as exc:
+            raise ValueError(f"CROSSWALK_MASTER_KEY: {exc}") from exc
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read from the environment once."""
+    return Settings()

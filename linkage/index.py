@@ -1,0 +1,489 @@
+"""The hub's in-memory link index: every stored record, its subject, its blocking keys.
+
+Incremental linking (:mod:`linkage.incremental`) needs, for a handful of new
+records, the stored records that share a blocking key with them — in
+milliseconds, against a million stored records. The index keeps:
+
+* the encoded columns of every stored row (an :class:`EncodedTable` with spare
+  capacity, so appends rarely copy), each row keyed by ``(agency, record_id)``
+  and carrying its current subject id; a replaced or retracted row is marked
+  dead and never returned again;
+* every row's blocking keys, one entry per (rule, key) as two parallel arrays
+  sorted by key (:class:`SortedKeys`): a large *main* run and a small *delta* run
+  of recent appends, merged into the main run (dropping dead rows) when the delta
+  outgrows a fraction of it. Keys of different rules are salted apart, so one
+  ``searchsorted`` per run answers every rule of every new record at once.
+
+Block sizes are known at query time (the length of a key's range), so hot
+blocks follow the batch rules of :mod:`linkage.blocking` exactly: a broad rule's
+block with more than ``_BROAD_MAX_BLOCK`` records is skipped; another rule's hot
+block is narrowed to the members sharing the new record's birth year, then its
+postcode, and skipped if it is still too large.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from linkage.blocking import _BROAD_MAX_BLOCK, _REFINE, DEFAULT_RULES, BlockingRule, rule_keys
+from linkage.errors import EncodedDataError, IncompatibleEncodingError, LinkageError
+from linkage.subjects import RecordKey
+from linkage.table import EncodedTable
+
+__all__ = [
+    "IndexUpdate",
+    "LinkIndex",
+    "SortedKeys",
+    "StaleIndexError",
+    "check_compatible",
+    "concat_tables",
+    "table_keys",
+    "take_rows",
+]
+
+I64 = npt.NDArray[np.int64]
+Column = npt.NDArray[Any]
+_SALT = np.uint64(0xD6E8FEB86659FD93)
+_DELTA_MIN = 1 << 16  # delta entries kept before a merge is considered
+_DELTA_SHARE = 64  # ... and merged once larger than main / this
+
+
+class StaleIndexError(LinkageError):
+    """An outcome was computed against an index that has changed since.
+
+    (A subclass of :class:`LinkageError` defined here, not in ``errors.py``,
+    only because this module was added while that file was frozen.)
+    """
+
+
+class IndexUpdate(Protocol):
+    """What :meth:`LinkIndex.apply` needs of a linking outcome."""
+
+    @property
+    def generation(self) -> int:
+        """Index generation the outcome was computed against."""
+
+    @property
+    def table(self) -> EncodedTable:
+        """The new rows to upsert."""
+
+    @property
+    def subject_ids(self) -> Sequence[str]:
+        """Subject of each new row."""
+
+    @property
+    def subject_changes(self) -> Mapping[RecordKey, str]:
+        """Stored records that move to another subject (merges)."""
+
+
+def take_rows(table: EncodedTable, rows: I64) -> EncodedTable:
+    """A new table of the given rows of ``table`` (columns gathered)."""
+    keys = [table.agencies[r] for r in rows.tolist()], [table.record_ids[r] for r in rows.tolist()]
+    out = EncodedTable(table.schema_version, table.key_id, *keys)
+    out.tokens = {name: col[rows] for name, col in table.tokens.items()}
+    out.multi = {name: col[rows] for name, col in table.multi.items()}
+    out.filters = {name: col[rows] for name, col in table.filters.items()}
+    out.popcounts = {name: col[rows] for name, col in table.popcounts.items()}
+    return out
+
+
+def concat_tables(first: EncodedTable, second: EncodedTable) -> EncodedTable:
+    """Rows of ``first`` then rows of ``second``; a column missing on one side is 0."""
+    check_compatible(first, second)
+    out = EncodedTable(
+        first.schema_version,
+        first.key_id,
+        first.agencies + second.agencies,
+        first.record_ids + second.record_ids,
+    )
+    for kind in ("tokens", "multi", "filters", "popcounts"):
+        a, b = getattr(first, kind), getattr(second, kind)
+        merged = getattr(out, kind)
+        for name in a.keys() | b.keys():
+            merged[name] = np.concatenate([_or_zeros(a, name, b, len(first)),
+                                           _or_zeros(b, name, a, len(second))])  # fmt: skip
+    return out
+
+
+def _or_zeros(columns: dict[str, Column], name: str, other: dict[str, Column], n: int) -> Column:
+    col = columns.get(name)
+    if col is not None:
+        return col
+    like = other[name]
+    return np.zeros((n, *like.shape[1:]), dtype=like.dtype)
+
+
+def check_compatible(a: EncodedTable, b: EncodedTable) -> None:
+    """Refuse to mix encodings of different schema versions, keys or filter sizes."""
+    if (a.schema_version, a.key_id) != (b.schema_version, b.key_id):
+        raise IncompatibleEncodingError(
+            f"encodings made with {a.schema_version}/{a.key_id} and "
+            f"{b.schema_version}/{b.key_id} cannot be linked together"
+        )
+    for name in a.filters.keys() & b.filters.keys():
+        if a.filters[name].shape[1] != b.filters[name].shape[1]:
+            raise EncodedDataError(f"filter {name!r} has different lengths in the two tables")
+
+
+def table_keys(table: EncodedTable, rules: Sequence[BlockingRule]) -> tuple[I64, I64, I64]:
+    """``(row, salted key, rule index)`` of every blocking key of every row."""
+    rows, keys, which = [], [], []
+    for r, rule in enumerate(rules):
+        rule_rows, rule_key = rule_keys(table, rule)
+        with np.errstate(over="ignore"):
+            salt = _SALT * np.uint64(r + 1)
+        rows.append(rule_rows)
+        keys.append((rule_key.view(np.uint64) ^ salt).view(np.int64))
+        which.append(np.full(len(rule_rows), r, dtype=np.int64))
+    empty = np.empty(0, dtype=np.int64)
+    return tuple(np.concatenate(part) if part else empty for part in (rows, keys, which))  # type: ignore[return-value]
+
+
+@dataclass
+class SortedKeys:
+    """Blocking keys and their rows, sorted by key (one *run* of the index)."""
+
+    keys: I64
+    rows: npt.NDArray[np.int32]
+
+    @classmethod
+    def build(cls, keys: I64, rows: I64) -> SortedKeys:
+        """Sort ``(key, row)`` entries by key."""
+        order = np.argsort(keys)
+        return cls(keys[order], rows[order].astype(np.int32))
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def merged(self, other: SortedKeys) -> SortedKeys:
+        """Both runs in one, by inserting ``other`` (sorted) at its positions: O(n)."""
+        at = np.searchsorted(self.keys, other.keys)
+        return SortedKeys(
+            np.insert(self.keys, at, other.keys), np.insert(self.rows, at, other.rows)
+        )
+
+    def without(self, alive: npt.NDArray[np.bool_]) -> SortedKeys:
+        """The entries whose row is still alive."""
+        keep = alive[self.rows]
+        return SortedKeys(self.keys[keep], self.rows[keep])
+
+    def ranges(self, keys: I64) -> tuple[I64, I64]:
+        """``[lo, hi)`` of each key's block."""
+        return np.searchsorted(self.keys, keys, "left"), np.searchsorted(self.keys, keys, "right")
+
+
+def _expand(lo: I64, hi: I64) -> tuple[I64, I64]:
+    """``(which range, position)`` for every position of every range ``[lo, hi)``."""
+    lengths = hi - lo
+    which = np.repeat(np.arange(len(lo), dtype=np.int64), lengths)
+    starts = np.repeat(lo - (np.cumsum(lengths) - lengths), lengths)
+    return which, np.arange(len(which), dtype=np.int64) + starts
+
+
+class LinkIndex:
+    """Appendable store of encoded records with their subjects and blocking keys.
+
+    Mutations (:meth:`upsert`, :meth:`remove`, :meth:`set_subjects`,
+    :meth:`apply`) bump :attr:`generation`; an outcome computed against one
+    generation can only be applied to that generation. The index is not
+    thread-safe: the caller serialises mutations (reads may run between them).
+
+    Args:
+        schema_version, key_id: What every stored encoding must carry.
+        rules: Blocking passes (those of the batch run, to link alike).
+        max_block: Block size above which blocks are refined, then skipped.
+    """
+
+    def __init__(
+        self,
+        schema_version: str,
+        key_id: str,
+        rules: tuple[BlockingRule, ...] = DEFAULT_RULES,
+        *,
+        max_block: int = 100,
+    ) -> None:
+        self.rules = rules
+        self.max_block = max_block
+        self.generation = 0
+        self._store = EncodedTable(schema_version, key_id, [], [])
+        self._capacity = 0
+        self._alive = np.zeros(0, dtype=bool)
+        self._subjects: list[str] = []
+        self._row_of: dict[RecordKey, int] = {}
+        self._members: dict[str, list[int]] = {}
+        empty = np.empty(0, dtype=np.int64)
+        self._main = SortedKeys(empty, empty.astype(np.int32))
+        self._delta = SortedKeys(empty, empty.astype(np.int32))
+        limits = [min(max_block, _BROAD_MAX_BLOCK) if r.broad else max_block for r in rules]
+        self._limits = np.array(limits, dtype=np.int64)
+        self._broad = np.array([r.broad for r in rules], dtype=bool)
+
+    # --- construction ---------------------------------------------------------------
+    @classmethod
+    def empty(
+        cls, schema_version: str, key_id: str, rules: tuple[BlockingRule, ...] = DEFAULT_RULES
+    ) -> LinkIndex:
+        """An index with no records."""
+        return cls(schema_version, key_id, rules)
+
+    @classmethod
+    def from_table(
+        cls,
+        table: EncodedTable,
+        subject_ids: Sequence[str],
+        rules: tuple[BlockingRule, ...] = DEFAULT_RULES,
+        *,
+        max_block: int = 100,
+    ) -> LinkIndex:
+        """Bulk-build an index of every row of ``table`` (one sort of all keys)."""
+        index = cls(table.schema_version, table.key_id, rules, max_block=max_block)
+        index._load(table, subject_ids)
+        rows, keys, _ = table_keys(table, rules)
+        index._main = SortedKeys.build(keys, rows)
+        return index
+
+    # --- reads ----------------------------------------------------------------------
+    @property
+    def schema_version(self) -> str:
+        """Schema version of every stored encoding."""
+        return self._store.schema_version
+
+    @property
+    def key_id(self) -> str:
+        """Key id of every stored encoding."""
+        return self._store.key_id
+
+    def __len__(self) -> int:
+        """Number of live (not replaced, not retracted) records."""
+        return len(self._row_of)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._row_of
+
+    @property
+    def table(self) -> EncodedTable:
+        """Every stored row, dead ones included, as a view valid until the next mutation."""
+        n, store = len(self._subjects), self._store
+        view = EncodedTable(store.schema_version, store.key_id, store.agencies, store.record_ids)
+        for kind in ("tokens", "multi", "filters", "popcounts"):
+            getattr(view, kind).update({k: v[:n] for k, v in getattr(store, kind).items()})
+        return view
+
+    def take(self, rows: I64) -> EncodedTable:
+        """The stored rows ``rows`` as a table of their own."""
+        return take_rows(self.table, rows)
+
+    def row_of(self, key: RecordKey) -> int | None:
+        """Row of the live record ``key``."""
+        return self._row_of.get(key)
+
+    def key_of(self, row: int) -> RecordKey:
+        """``(agency, record_id)`` of a stored row."""
+        return self._store.agencies[row], self._store.record_ids[row]
+
+    def subject_of(self, key: RecordKey) -> str | None:
+        """Current subject of the live record ``key`` (``None`` if not stored)."""
+        row = self._row_of.get(key)
+        return None if row is None else self._subjects[row]
+
+    def subject_of_row(self, row: int) -> str:
+        """Subject of a stored row."""
+        return self._subjects[row]
+
+    def member_rows(self, subject_id: str) -> list[int]:
+        """Live rows of a subject."""
+        return list(self._members.get(subject_id, ()))
+
+    def members(self, subject_id: str) -> list[RecordKey]:
+        """Live records of a subject."""
+        return [self.key_of(row) for row in self._members.get(subject_id, ())]
+
+    def subject_ids(self) -> set[str]:
+        """Every subject with at least one live record."""
+        return set(self._members)
+
+    def alive(self, rows: I64) -> npt.NDArray[np.bool_]:
+        """Whether each stored row is live."""
+        out: npt.NDArray[np.bool_] = self._alive[rows]
+        return out
+
+    # --- mutations ------------------------------------------------------------------
+    def upsert(self, table: EncodedTable, subject_ids: Sequence[str]) -> None:
+        """Add the rows of ``table`` with their subjects; a stored key is replaced."""
+        keys = table.keys()
+        self._retire([self._row_of[key] for key in keys if key in self._row_of])
+        start = len(self._subjects)
+        self._load(table, subject_ids)
+        rows, blocking, _ = table_keys(table, self.rules)
+        self._add_keys(blocking, rows + start)
+        self.generation += 1
+
+    def remove(self, keys: Iterable[RecordKey]) -> int:
+        """Retract records; returns how many were stored (unknown keys are ignored)."""
+        rows = [self._row_of[key] for key in set(keys) if key in self._row_of]
+        self._retire(rows)
+        self.generation += 1
+        return len(rows)
+
+    def set_subjects(self, mapping: Mapping[RecordKey, str]) -> None:
+        """Move live records to other subjects (merges, reviewer decisions)."""
+        for key, subject_id in mapping.items():
+            row = self._row_of.get(key)
+            if row is not None and self._subjects[row] != subject_id:
+                self._leave(row)
+                self._subjects[row] = subject_id
+                self._members.setdefault(subject_id, []).append(row)
+        self.generation += 1
+
+    def apply(self, outcome: IndexUpdate) -> None:
+        """Apply a computed linking outcome (see :func:`linkage.incremental.link_batch`).
+
+        Raises:
+            StaleIndexError: if the index changed since the outcome was computed.
+        """
+        if outcome.generation != self.generation:
+            raise StaleIndexError(
+                f"outcome computed at index generation {outcome.generation}, "
+                f"index is at {self.generation}; link the batch again"
+            )
+        self.set_subjects(outcome.subject_changes)
+        self.upsert(outcome.table, outcome.subject_ids)
+
+    def _load(self, table: EncodedTable, subject_ids: Sequence[str]) -> None:
+        """Append rows and their bookkeeping (no blocking keys)."""
+        keys = table.keys()
+        if len(subject_ids) != len(keys):
+            raise ValueError("one subject id per row is needed")
+        if len(set(keys)) != len(keys):
+            raise EncodedDataError("a record appears twice in one batch")
+        start = len(self._subjects)
+        self._append_columns(table)
+        self._alive[start : start + len(keys)] = True
+        self._row_of.update(zip(keys, range(start, start + len(keys)), strict=True))
+        self._subjects.extend(subject_ids)
+        members = self._members
+        for row, subject_id in enumerate(subject_ids, start=start):
+            members.setdefault(subject_id, []).append(row)
+
+    def _append_columns(self, table: EncodedTable) -> None:
+        store = self._store
+        check_compatible(store, table)
+        start, end = len(store.record_ids), len(store.record_ids) + len(table)
+        self._grow(end)
+        for kind in ("tokens", "multi", "filters", "popcounts"):
+            stored: dict[str, Column] = getattr(store, kind)
+            for name, col in getattr(table, kind).items():
+                if name not in stored:
+                    stored[name] = np.zeros((self._capacity, *col.shape[1:]), dtype=col.dtype)
+                stored[name][start:end] = col
+        store.agencies.extend(table.agencies)
+        store.record_ids.extend(table.record_ids)
+
+    def _grow(self, needed: int) -> None:
+        """Reallocate with headroom (a quarter more) so that appends rarely copy."""
+        if needed <= self._capacity:
+            return
+        capacity = max(needed + 1024, self._capacity + self._capacity // 4)
+        for kind in ("tokens", "multi", "filters", "popcounts"):
+            columns: dict[str, Column] = getattr(self._store, kind)
+            for name, old in columns.items():
+                grown = np.zeros((capacity, *old.shape[1:]), dtype=old.dtype)
+                grown[: len(old)] = old
+                columns[name] = grown
+        alive = np.zeros(capacity, dtype=bool)
+        alive[: len(self._alive)] = self._alive
+        self._alive, self._capacity = alive, capacity
+
+    def _retire(self, rows: list[int]) -> None:
+        for row in rows:
+            self._alive[row] = False
+            del self._row_of[self.key_of(row)]
+            self._leave(row)
+
+    def _leave(self, row: int) -> None:
+        members = self._members[self._subjects[row]]
+        members.remove(row)
+        if not members:
+            del self._members[self._subjects[row]]
+
+    def _add_keys(self, keys: I64, rows: I64) -> None:
+        """Merge new entries into the delta run; fold the delta into main when large."""
+        self._delta = self._delta.merged(SortedKeys.build(keys, rows))
+        if len(self._delta) > max(_DELTA_MIN, len(self._main) // _DELTA_SHARE):
+            alive = self._alive
+            self._main = self._main.without(alive).merged(self._delta.without(alive))
+            self._delta = SortedKeys(self._delta.keys[:0], self._delta.rows[:0])
+
+    # --- blocking look-up -----------------------------------------------------------
+    def candidates(self, table: EncodedTable) -> tuple[I64, I64]:
+        """Every (row of ``table``, live stored row) pair sharing a blocking key.
+
+        A stored row with the same ``(agency, record_id)`` as a row of ``table`` is
+        that record's previous version and is never returned. Pairs are unique,
+        sorted by new row then stored row.
+        """
+        check_compatible(self._store, table)
+        qrow, qkey, qrule = table_keys(table, self.rules)
+        runs = (self._main, self._delta)
+        bounds = [run.ranges(qkey) for run in runs]
+        sizes = sum(hi - lo for lo, hi in bounds)
+        limits = self._limits[qrule]
+        hot = np.asarray(sizes) + 1 > limits  # +1: the new record joins the block
+        new_parts, stored_parts = [], []
+        for run, (lo, hi) in zip(runs, bounds, strict=True):
+            which, pos = _expand(lo[~hot], hi[~hot])
+            new_parts.append(qrow[~hot][which])
+            stored_parts.append(run.rows[pos].astype(np.int64))
+        refinable = hot & ~self._broad[qrule]
+        new_hot, stored_hot = self._refined(table, runs, bounds, refinable, qrow, limits)
+        new = np.concatenate([*new_parts, new_hot])
+        stored = np.concatenate([*stored_parts, stored_hot])
+        return self._clean_pairs(table, new, stored)
+
+    def _refined(
+        self,
+        table: EncodedTable,
+        runs: tuple[SortedKeys, SortedKeys],
+        bounds: list[tuple[I64, I64]],
+        hot: npt.NDArray[np.bool_],
+        qrow: I64,
+        limits: I64,
+    ) -> tuple[I64, I64]:
+        """Members of hot blocks that also share birth year (then postcode).
+
+        Mirrors :func:`linkage.blocking._refine_hot_blocks`: a block still larger
+        than its limit after a refinement is refined again, and dropped after the
+        last one.
+        """
+        picks = [_expand(lo[hot], hi[hot]) for lo, hi in bounds]
+        which = np.concatenate([w for w, _ in picks])
+        stored = np.concatenate([run.rows[p] for run, (_, p) in zip(runs, picks, strict=True)])
+        stored = stored.astype(np.int64)
+        query, limit = qrow[hot], limits[hot]
+        out_new, out_stored = [], []
+        for token in _REFINE:
+            value = table.token(token)[query[which]]
+            keep = (value != 0) & (self._store.token(token)[stored] == value) & self._alive[stored]
+            which, stored = which[keep], stored[keep]
+            still_hot = np.bincount(which, minlength=len(query)) + 1 > limit
+            done = ~still_hot[which]
+            out_new.append(query[which[done]])
+            out_stored.append(stored[done])
+            which, stored = which[~done], stored[~done]
+        return np.concatenate(out_new), np.concatenate(out_stored)
+
+    def _clean_pairs(self, table: EncodedTable, new: I64, stored: I64) -> tuple[I64, I64]:
+        """Unique pairs of live stored rows that are not a new row's previous version."""
+        keep = self._alive[stored]
+        records = table.keys()
+        previous = [self._row_of[key] for key in records if key in self._row_of]
+        if previous:
+            keep &= ~np.isin(stored, previous)
+        span = max(len(self._subjects), 1)
+        codes = np.unique(new[keep] * span + stored[keep])
+        return codes // span, codes % span

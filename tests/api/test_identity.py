@@ -1,0 +1,359 @@
+"""Identity through HTTP: who may call what, and how tokens live and die.
+
+Every route the app serves is enumerated from ``app.routes`` at collection time,
+so a route added later is checked for authentication without anyone remembering
+to list it here. Each test runs on SQLite and on PostgreSQL (the ``hub`` fixture).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import fastapi.routing
+import pytest
+from sqlalchemy import create_engine, inspect, select, text, update
+
+from api.app import create_app
+from api.roles import Role
+from api.tables import ApiToken, utcnow
+from api.tokens import hash_token, new_token
+from tests.api.hub import Hub, make_settings, open_hub
+
+#: Routes any caller may reach. FastAPI's own documentation pages (``/redoc`` and
+#: the Swagger OAuth redirect) are public along with ``/docs``.
+PUBLIC_PATHS = {
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/docs",
+    "/openapi.json",
+    "/redoc",
+    "/docs/oauth2-redirect",
+}
+_PATH_PARAM = re.compile(r"\{[^}]+\}")
+
+
+def _served_routes() -> list[tuple[str, str]]:
+    """Every ``(method, path)`` the app answers, included routers flattened."""
+    app = create_app(make_settings("sqlite://"), migrate=False)  # no lifespan: no database
+    # FastAPI >= 0.165 keeps included routers lazy; iter_route_contexts flattens them.
+    flatten = getattr(fastapi.routing, "iter_route_contexts", list)
+    found = []
+    for route in flatten(app.routes):
+        # A mount or websocket has no methods: fail rather than let it go unchecked.
+        assert route.methods, f"unexpected route {route!r}"
+        for method in sorted(set(route.methods) - {"HEAD", "OPTIONS"}):
+            found.append((method, route.path))
+    return found
+
+
+SERVED = _served_routes()
+PROTECTED = [(m, _PATH_PARAM.sub("1", p)) for m, p in SERVED if p not in PUBLIC_PATHS]
+
+
+def _id(case: tuple[str, str]) -> str:
+    return f"{case[0]} {case[1]}"
+
+
+def test_the_route_enumeration_sees_the_whole_api() -> None:
+    served_paths = {p for _, p in SERVED}
+    assert served_paths >= PUBLIC_PATHS
+    assert {("POST", "/v1/records"), ("POST", "/v1/admin/agencies")} <= set(PROTECTED)
+    assert len(PROTECTED) >= 10
+
+
+@pytest.mark.parametrize("path", sorted(PUBLIC_PATHS - {"/docs/oauth2-redirect"}))
+def test_public_routes_answer_without_a_token(hub: Hub, path: str) -> None:
+    response = hub.client.get(path)
+
+    assert response.status_code == 200, response.text
+
+
+BAD_CREDENTIALS: dict[str, dict[str, str]] = {
+    "no_header": {},
+    "unknown_token": {"Authorization": f"Bearer {new_token()}"},
+    "not_a_token": {"Authorization": "Bearer x"},
+    "basic_scheme": {"Authorization": "Basic YWRtaW46YWRtaW4="},
+    "empty_bearer": {"Authorization": "Bearer "},
+}
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def bare_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One hub per backend for the many unauthenticated calls, none of which changes it."""
+    if request.param == "sqlite":
+        yield from open_hub(make_settings(f"sqlite:///{tmp_path_factory.mktemp('bare')}/hub.db"))
+        return
+    base = request.getfixturevalue("postgres_url").replace(
+        "postgresql://", "postgresql+psycopg://", 1
+    )
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield from open_hub(make_settings(f"{base}?options=-csearch_path%3D{schema}"))
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.mark.parametrize("credentials", list(BAD_CREDENTIALS), ids=list(BAD_CREDENTIALS))
+@pytest.mark.parametrize("route", PROTECTED, ids=[_id(c) for c in PROTECTED])
+def test_every_other_route_refuses_a_missing_or_wrong_token(
+    bare_hub: Hub, route: tuple[str, str], credentials: str
+) -> None:
+    method, path = route
+
+    response = bare_hub.client.request(method, path, headers=BAD_CREDENTIALS[credentials])
+
+    assert response.status_code == 401, response.text
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_wrong_token_is_refused_on_each_backend(hub: Hub) -> None:
+    hub.user("ada", "admin", "county")
+    wrong = {"Authorization": f"Bearer {new_token()}"}
+
+    response = hub.client.post("/v1/admin/agencies", json={"name": "x"}, headers=wrong)
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def _expire(hub: Hub, token: str) -> None:
+    with hub.engine.begin() as connection:
+        connection.execute(
+            update(ApiToken)
+            .where(ApiToken.token_hash == hash_token(token))  # type: ignore[arg-type]
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+
+
+def _revoke(hub: Hub, username: str) -> None:
+    response = hub.client.delete(f"/v1/admin/users/{username}/tokens", headers=hub.auth("root"))
+    assert response.json() == {"revoked": 1}
+
+
+def test_expired_revoked_and_unknown_tokens_are_refused_alike(hub: Hub) -> None:
+    hub.user("root", "admin", "county")
+    probe = {"name": "probe"}
+    outcomes = {}
+    for fate in ("expired", "revoked", "unknown"):
+        token = hub.user(f"u-{fate}", "admin", "county")
+        assert (
+            hub.client.get("/v1/admin/clusters", headers=hub.auth(f"u-{fate}")).status_code == 200
+        )
+        if fate == "expired":
+            _expire(hub, token)
+        elif fate == "revoked":
+            _revoke(hub, f"u-{fate}")
+        else:
+            token = new_token()
+        response = hub.client.post(
+            "/v1/admin/agencies", json=probe, headers={"Authorization": f"Bearer {token}"}
+        )
+        outcomes[fate] = (
+            response.status_code,
+            response.json(),
+            response.headers.get("www-authenticate"),
+        )
+
+    assert outcomes["expired"] == outcomes["revoked"] == outcomes["unknown"]
+    status, body, challenge = outcomes["expired"]
+    assert (status, challenge) == (401, "Bearer")
+    assert "revoked" not in body["detail"]
+
+
+def test_a_token_expires_on_its_own(hub: Hub) -> None:
+    hub.user("brief", "admin", "county", days=1e-9)  # about 86 microseconds
+
+    response = hub.client.get("/v1/admin/clusters", headers=hub.auth("brief"))
+
+    assert response.status_code == 401
+
+
+def test_revoking_leaves_other_users_tokens_alone(hub: Hub) -> None:
+    hub.user("root", "admin", "county")
+    hub.user("kept", "admin", "county")
+    hub.user("gone", "admin", "county")
+
+    _revoke(hub, "gone")
+
+    assert hub.client.get("/v1/admin/clusters", headers=hub.auth("gone")).status_code == 401
+    assert hub.client.get("/v1/admin/clusters", headers=hub.auth("kept")).status_code == 200
+
+
+WRONG_ROLE = [
+    pytest.param("responder", "POST", "/v1/admin/agencies", {"name": "x"}, id="officer-admin"),
+    pytest.param("responder", "POST", "/v1/admin/users/x/tokens", None, id="officer-token"),
+    pytest.param("responder", "GET", "/v1/admin/clusters", None, id="officer-clusters"),
+    pytest.param("steward", "POST", "/v1/subjects/resolve", None, id="steward-resolve"),
+    pytest.param("steward", "GET", "/v1/subjects/s1?purpose=x", None, id="steward-subject"),
+    pytest.param("responder", "POST", "/v1/linkage/runs", None, id="officer-run"),
+    pytest.param("responder", "GET", "/v1/linkage/review", None, id="officer-review"),
+    pytest.param("admin", "GET", "/v1/linkage/review", None, id="admin-review"),
+    pytest.param("responder", "POST", "/v1/records", None, id="officer-submit"),
+    pytest.param("admin", "DELETE", "/v1/records/r1", None, id="admin-retract"),
+    pytest.param("reviewer", "POST", "/v1/subjects/resolve", None, id="reviewer-resolve"),
+    pytest.param("responder", "GET", "/v1/subjects/s1/records", None, id="officer-members"),
+]
+
+
+@pytest.mark.parametrize(("who", "method", "path", "body"), WRONG_ROLE)
+def test_a_role_without_the_right_is_forbidden(
+    hub: Hub, who: str, method: str, path: str, body: Any
+) -> None:
+    roles = {
+        "responder": "police_officer",
+        "steward": "data_steward",
+        "admin": "admin",
+        "reviewer": "linkage_reviewer",
+    }
+    hub.user(who, roles[who], "county")
+
+    response = hub.client.request(method, path, json=body, headers=hub.auth(who))
+
+    assert response.status_code == 403, response.text
+    assert "WWW-Authenticate" not in response.headers
+
+
+@pytest.fixture
+def admin_hub(hub: Hub) -> Hub:
+    """A hub with one admin, ``root``."""
+    hub.user("root", "admin", "county")
+    return hub
+
+
+def _post(hub: Hub, path: str, body: Any) -> Any:
+    return hub.client.post(path, json=body, headers=hub.auth("root"))
+
+
+def test_an_admin_creates_an_agency_once(admin_hub: Hub) -> None:
+    first = _post(admin_hub, "/v1/admin/agencies", {"name": "fire-dept"})
+    again = _post(admin_hub, "/v1/admin/agencies", {"name": "fire-dept"})
+
+    assert (first.status_code, first.json()) == (201, {"name": "fire-dept"})
+    assert again.status_code == 409
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Fire Dept", "", "-leading-dash", "a/b", "x" * 65, "ünïcode", "drop;table"],
+    ids=["upper-space", "empty", "leading-dash", "slash", "too-long", "non-ascii", "semicolon"],
+)
+def test_an_agency_name_must_be_a_short_slug(admin_hub: Hub, name: str) -> None:
+    response = _post(admin_hub, "/v1/admin/agencies", {"name": name})
+
+    assert response.status_code == 422, response.text
+
+
+def test_an_admin_creates_a_user_of_a_known_role(admin_hub: Hub) -> None:
+    body = {"username": "medic1", "role": "ems_medic", "agency": "county"}
+
+    created = _post(admin_hub, "/v1/admin/users", body)
+    again = _post(admin_hub, "/v1/admin/users", body)
+
+    assert (created.status_code, created.json()) == (201, body)
+    assert again.status_code == 409
+
+
+def test_an_unknown_role_is_refused_naming_the_roles(admin_hub: Hub) -> None:
+    body = {"username": "who", "role": "sheriff", "agency": "county"}
+
+    response = _post(admin_hub, "/v1/admin/users", body)
+
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert all(role.value in detail for role in Role)
+
+
+def test_a_user_of_an_unknown_agency_is_refused(admin_hub: Hub) -> None:
+    body = {"username": "who", "role": "auditor", "agency": "atlantis"}
+
+    response = _post(admin_hub, "/v1/admin/users", body)
+
+    assert response.status_code == 404
+
+
+def test_a_token_for_an_unknown_user_is_refused(admin_hub: Hub) -> None:
+    response = _post(admin_hub, "/v1/admin/users/nobody/tokens", None)
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("days", [0, -1, 3651], ids=["zero", "negative", "over-ten-years"])
+def test_a_token_lifetime_must_be_sensible(admin_hub: Hub, days: float) -> None:
+    response = _post(admin_hub, "/v1/admin/users/root/tokens", {"expires_in_days": days})
+
+    assert response.status_code == 422
+
+
+def _every_stored_value(hub: Hub) -> list[Any]:
+    values = []
+    with hub.engine.connect() as connection:
+        for table in inspect(connection).get_table_names():
+            for row in connection.execute(text(f'SELECT * FROM "{table}"')):  # noqa: S608
+                values.extend(row)
+    return values
+
+
+def test_an_issued_token_works_and_only_its_hash_is_stored(admin_hub: Hub) -> None:
+    _post(admin_hub, "/v1/admin/users", {"username": "ops", "role": "admin", "agency": "county"})
+
+    issued = _post(admin_hub, "/v1/admin/users/ops/tokens", {"expires_in_days": 1})
+    token = issued.json()["token"]
+    works = admin_hub.client.post(
+        "/v1/admin/agencies", json={"name": "ems"}, headers={"Authorization": f"Bearer {token}"}
+    )
+
+    assert issued.status_code == 201
+    assert re.fullmatch(r"cw_[A-Za-z0-9_-]{43}", token)
+    assert works.status_code == 201
+    with admin_hub.engine.connect() as connection:
+        hashes = connection.execute(select(ApiToken.token_hash)).scalars().all()  # type: ignore[call-overload]
+    assert hash_token(token) in hashes
+    for value in _every_stored_value(admin_hub):
+        text_value = (
+            value.decode("latin-1") if isinstance(value, bytes | memoryview) else str(value)
+        )
+        assert token not in text_value
+        assert token[3:] not in text_value
+
+
+def test_revoking_through_the_api_ends_every_live_token(admin_hub: Hub) -> None:
+    _post(admin_hub, "/v1/admin/users", {"username": "ops", "role": "admin", "agency": "county"})
+    tokens = [_post(admin_hub, "/v1/admin/users/ops/tokens", None).json()["token"] for _ in "ab"]
+
+    revoked = admin_hub.client.delete("/v1/admin/users/ops/tokens", headers=admin_hub.auth("root"))
+    again = admin_hub.client.delete("/v1/admin/users/ops/tokens", headers=admin_hub.auth("root"))
+
+    assert revoked.json() == {"revoked": 2}
+    assert again.json() == {"revoked": 0}
+    for token in tokens:
+        response = admin_hub.client.get(
+            "/v1/admin/clusters", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == 401
+
+
+def test_revoking_an_unknown_user_is_not_found(admin_hub: Hub) -> None:
+    response = admin_hub.client.delete(
+        "/v1/admin/users/nobody/tokens", headers=admin_hub.auth("root")
+    )
+
+    assert response.status_code == 404
+
+
+def test_an_empty_store_exports_only_the_cluster_header(admin_hub: Hub) -> None:
+    response = admin_hub.client.get("/v1/admin/clusters", headers=admin_hub.auth("root"))
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.text == "agency,record_id,subject_id,match_probability\n"
