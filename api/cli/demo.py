@@ -1,82 +1,74 @@
-"""``crosswalk demo``: the linkage pipeline end to end on the fixture agencies.
+"""``crosswalk demo``: a hub on SQLite with fixture agencies, users and linked people.
 
-Until the hub service exists this is what the README's "run" command shows: a
-fresh linkage secret, each demo agency's CSV encoded as that agency would, one
-link over all encodings, and the quality report against the generator's truth.
+Builds the store with :func:`api.demo_setup.build_demo` (encode each agency's
+synthetic CSV, train, submit through the link service, re-link), prints the
+quality against the generator's truth, the tokens to sign in with and three
+``curl`` calls, then serves until interrupted (``--no-serve`` stops after set-up).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 __all__ = ["register"]
 
-DEMO_DATA = Path(__file__).resolve().parents[2] / "fixtures" / "synthetic" / "demo"
-
 
 def register(sub: Any) -> None:
     """Add the ``demo`` sub-command."""
-    p = sub.add_parser("demo", help="run the linkage demo on the fixture agencies")
-    p.add_argument(
-        "--data",
-        type=Path,
-        default=DEMO_DATA,
-        help="folder of agency CSVs with truth.csv (default: the demo fixtures)",
-    )
-    p.add_argument("--keep", type=Path, help="write the encodings and clusters to this folder")
+    p = sub.add_parser("demo", help="run the hub on SQLite with demo agencies and people")
+    p.add_argument("--dir", type=Path, help="where to keep the demo store (default: a temp dir)")
+    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--no-serve", action="store_true", help="build the store, print, and exit")
     p.set_defaults(handler=cmd_demo)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Encode every agency, link them, print the clusters summary and quality."""
-    from linkage.cluster_io import write_clusters
-    from linkage.encode_file import encode_csv
-    from linkage.encoding import RecordEncoder
-    from linkage.evaluation import cluster_pairs_of, read_truth_csv, score_pairs
-    from linkage.keys import LinkageSecret, generate_secret
-    from linkage.pipeline import link_table
-    from linkage.schema import default_schema
-    from linkage.table import load_encoded_files
+    """Build the demo hub, print how to use it, and serve it."""
+    from api.demo_setup import build_demo
 
-    agencies = sorted(p for p in args.data.glob("*.csv") if p.name != "truth.csv")
-    secret = LinkageSecret(generate_secret())
-    with tempfile.TemporaryDirectory() as scratch:
-        out_dir = args.keep or Path(scratch)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        print(f"Linkage secret {secret.key_id} generated for this demo (kept in memory only).")
-        encoded = []
-        for csv_path in agencies:
-            target = out_dir / f"{csv_path.stem}.jsonl"
-            encoder = RecordEncoder(default_schema(), secret, csv_path.stem)
-            report = encode_csv(csv_path, target, encoder, progress=sys.stderr.isatty())
-            unparseable = sum(report.unparseable.values())
-            print(
-                f"  encoded {report.records:6d} records of {csv_path.stem:20s} "
-                f"({unparseable} unparseable values treated as missing)"
-            )
-            encoded.append(target)
-        result = link_table(load_encoded_files(encoded), progress=sys.stderr.isatty())
-        write_clusters(out_dir / "clusters.csv", result.rows())
-        keys = result.table.keys()
-        subjects = len(set(result.subject_ids))
+    directory = args.dir or Path(tempfile.mkdtemp(prefix="crosswalk-demo-"))
+    print(f"Building the demo hub in {directory} ...")
+    demo = build_demo(directory)
+    print(f"Linked {demo.records} records from 3 agencies into {demo.subjects} subjects.")
+    if demo.quality is not None:
+        q = demo.quality
         print(
-            f"Linked {len(keys)} records into {subjects} subjects "
-            f"({len(result.left)} candidate pairs compared)."
+            f"Quality against the generator's truth: precision {q.precision:.4f}, "
+            f"recall {q.recall:.4f}, F1 {q.f1:.4f}"
         )
-        truth_file = args.data / "truth.csv"
-        if truth_file.exists():
-            scores = score_pairs(
-                cluster_pairs_of(keys, result.subject_ids), read_truth_csv(truth_file)
-            )
-            print(
-                f"Quality against the generator's truth: precision {scores.precision:.4f}, "
-                f"recall {scores.recall:.4f}, F1 {scores.f1:.4f}"
-            )
-        print("Stage timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items()))
-        if args.keep:
-            print(f"Encodings and clusters.csv are in {out_dir}")
+    base = f"http://{args.host}:{args.port}"
+    _print_tokens(demo.tokens)
+    _print_examples(base, demo.tokens, demo.query_file)
+    if args.no_serve:
+        return 0
+    import uvicorn
+
+    from api.app import create_app
+
+    print(f"Serving on {base} (OpenAPI at {base}/docs); Ctrl-C stops.")
+    uvicorn.run(create_app(demo.settings), host=args.host, port=args.port, access_log=False)
     return 0
+
+
+def _print_tokens(tokens: dict[str, tuple[str, str, str]]) -> None:
+    print("\nSign in with these bearer tokens (valid 7 days):")
+    for user, (role, agency, token) in tokens.items():
+        print(f"  {user:14s} {role:18s} {agency:18s} {token}")
+
+
+def _print_examples(base: str, tokens: dict[str, tuple[str, str, str]], query: Path | None) -> None:
+    medic, reviewer = tokens["medic"][2], tokens["reviewer"][2]
+    print("\nTry:")
+    print(
+        f"  curl -s -X POST {base}/v1/subjects/resolve -H 'Authorization: Bearer {medic}' "
+        f"--data-binary @{query}"
+    )
+    print(
+        f"  curl -s '{base}/v1/subjects/SUBJECT_ID?purpose=crisis_response' "
+        f"-H 'Authorization: Bearer {medic}'"
+    )
+    print(f"  curl -s '{base}/v1/linkage/review?limit=5' -H 'Authorization: Bearer {reviewer}'\n")

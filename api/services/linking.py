@@ -56,6 +56,7 @@ from linkage.model import FellegiSunterModel
 from linkage.pipeline import LinkSettings
 from linkage.records import EncodedRecord
 from linkage.row_codec import row_blobs, table_from_blobs
+from linkage.schema import default_schema
 from linkage.subjects import new_subject_id
 from linkage.table import EncodedTable, table_from_lines
 
@@ -116,6 +117,9 @@ class LinkService:
         self.limits = SubmissionLimits(
             max_batch_records=settings.max_batch_records, max_body_bytes=settings.max_body_bytes
         )
+        canonical = default_schema()
+        # The hub checks filter sizes and balance against the schema it accepts.
+        self.schema = canonical if canonical.schema_version == settings.schema_version else None
         self.index: LinkIndex | None = None
         self.model: FellegiSunterModel | None = None
         self.model_id: int | None = None
@@ -234,6 +238,7 @@ class LinkService:
             agency=principal.agency,
             schema_version=self.settings.schema_version,
             key_id=self._expected_key_id(body),
+            schema=self.schema,
             limits=self.limits,
         )
         records = list(batch.records)
@@ -348,6 +353,7 @@ class LinkService:
             agency=_declared(body, "agency"),
             schema_version=self.settings.schema_version,
             key_id=self._expected_key_id(body),
+            schema=self.schema,
             limits=self.limits,
         )
         if len(batch.records) != 1:

@@ -21,15 +21,10 @@ def _pg_schema_url(base: str, schema: str) -> str:
     return f"{base}{joiner}options=-csearch_path%3D{schema}"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database of each backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'hub.db'}"
-        return
-    base = request.getfixturevalue("postgres_url").replace(
-        "postgresql://", "postgresql+psycopg://", 1
-    )
+@pytest.fixture
+def postgres_database_url(postgres_url: str) -> Iterator[str]:
+    """A fresh schema of its own on the PostgreSQL test server."""
+    base = postgres_url.replace("postgresql://", "postgresql+psycopg://", 1)
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base)
     with admin.begin() as connection:
@@ -40,6 +35,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database of each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'hub.db'}"
+    url: str = request.getfixturevalue("postgres_database_url")
+    return url
 
 
 @pytest.fixture
