@@ -481,11 +481,25 @@ def _check_tokens(
         line.add("record_too_large", "tokens", f"more than {limits.max_tokens} tokens")
         return
     for name, value in tokens.items():
+        if name in expected.token_names and _plain_token_ok(name, value, limits):
+            continue  # the common case: no message to build
         where = _path("tokens", name)
         if name not in expected.token_names:
             line.add("unknown_token", where, f"the schema produces no token {_shown(name)}")
         for reason, why in _token_problems(name, value, limits):
             line.add(reason, where, f"token {_shown(name)} {why}")
+
+
+def _plain_token_ok(name: str, value: object, limits: SubmissionLimits) -> bool:
+    """Fast acceptance of a well-formed token (the slow path explains refusals)."""
+    if isinstance(value, str):
+        return name not in MULTI_TOKENS and _TOKEN.fullmatch(value) is not None
+    return (
+        isinstance(value, list)
+        and name in MULTI_TOKENS
+        and 1 <= len(value) <= limits.max_token_alternatives
+        and all(isinstance(v, str) and _TOKEN.fullmatch(v) for v in value)
+    )
 
 
 def _token_problems(name: str, value: object, limits: SubmissionLimits) -> list[tuple[str, str]]:
@@ -527,10 +541,13 @@ def _check_filters(
         line.add("record_too_large", "filters", f"more than {limits.max_filters} filters")
         return
     for name, value in filters.items():
-        where = _path("filters", name)
-        if name not in expected.filter_bytes:
-            line.add("unknown_filter", where, f"the schema produces no filter {_shown(name)}")
+        known = name in expected.filter_bytes
         found = _filter_problem(value, expected.filter_bytes.get(name), expected.balanced)
+        if known and not found:
+            continue
+        where = _path("filters", name)
+        if not known:
+            line.add("unknown_filter", where, f"the schema produces no filter {_shown(name)}")
         if found:
             line.add(found[0], where, f"filter {_shown(name)} {found[1]}")
 
