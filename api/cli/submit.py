@@ -57,7 +57,8 @@ def _post(client: httpx.Client, body: bytes) -> httpx.Response:
 
 def submit_file(path: Path, hub: str, token: str, *, batch_size: int, progress: bool) -> int:
     """Submit ``path``; returns the exit status (0 ok, 2 refused or failed)."""
-    total = sum(1 for line in path.open("rb") if line.strip())
+    with path.open("rb") as handle:
+        total = sum(1 for line in handle if line.strip())
     headers = {"Authorization": f"Bearer {token}"}
     sent = 0
     with (
