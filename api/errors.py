@@ -10,7 +10,8 @@ Tree::
     ├── InvalidRequest         well-formed but unacceptable input          → 422
     ├── PayloadTooLarge        body over the configured limit              → 413
     ├── UnsupportedMediaType   body in the wrong content type              → 415
-    └── NotReady               no linkage model or store not ready yet     → 503
+    ├── NotReady               no linkage model or store not ready yet     → 503
+    └── ConfigurationError     settings refused (e.g. a weak master key)   → 500
 
 :mod:`api.error_handlers` maps each class to its status code; a test checks that
 every class here is mapped. Messages never carry identifiers or context values.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 __all__ = [
     "AuthenticationError",
+    "ConfigurationError",
     "Conflict",
     "InvalidRequest",
     "NotFound",
@@ -65,3 +67,7 @@ class UnsupportedMediaType(ServiceError):
 
 class NotReady(ServiceError):
     """A prerequisite (database, linkage model) is not available yet."""
+
+
+class ConfigurationError(ServiceError):
+    """The service's settings are refused (never raised by a request's content)."""

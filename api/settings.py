@@ -68,22 +68,23 @@ class Settings(BaseSettings):
         """The master key, refusing a missing or development key in production.
 
         Raises:
-            ValueError: if the key is absent, malformed, or the development key
-                outside development.
+            ConfigurationError: if the key is absent, malformed, weak, or the
+                development key outside development.
         """
         from api.context_crypto import MasterKeyError, parse_master_key
+        from api.errors import ConfigurationError
 
         if self.master_key is None:
             if self.environment == "development":
                 return bytes.fromhex(DEV_MASTER_KEY)
-            raise ValueError("CROSSWALK_MASTER_KEY must be set (64 hex digits)")
+            raise ConfigurationError("CROSSWALK_MASTER_KEY must be set (64 hex digits)")
         text = self.master_key.get_secret_value().strip()
         if text == DEV_MASTER_KEY and self.environment != "development":
-            raise ValueError("the development master key is refused outside development")
+            raise ConfigurationError("the development master key is refused outside development")
         try:
             return parse_master_key(text)
         except MasterKeyError as exc:
-            raise ValueError(f"CROSSWALK_MASTER_KEY: {exc}") from exc
+            raise ConfigurationError(f"CROSSWALK_MASTER_KEY: {exc}") from exc
 
 
 @lru_cache

@@ -20,10 +20,13 @@ from linkage.errors import (
     ModelError,
     SchemaError,
 )
+from linkage.incremental import BatchOutcome, Candidate, RecordLink, link_batch, resolve
+from linkage.index import LinkIndex, StaleIndexError
 from linkage.keys import LinkageSecret, generate_secret, read_secret, write_secret
 from linkage.model import FellegiSunterModel
 from linkage.pipeline import LinkResult, LinkSettings, link_table
 from linkage.records import CONTEXT_CATEGORIES, EncodedRecord
+from linkage.row_codec import row_blobs, table_from_blobs
 from linkage.schema import LinkageSchema, default_schema, load_schema
 from linkage.subjects import SubjectEvent, assign_subject_ids
 from linkage.table import EncodedTable, load_encoded_files, table_from_lines
@@ -32,7 +35,9 @@ from linkage.training import train_model
 __all__ = [
     "CONTEXT_CATEGORIES",
     "DEFAULT_RULES",
+    "BatchOutcome",
     "BlockingRule",
+    "Candidate",
     "ConstraintError",
     "EncodeReport",
     "EncodedDataError",
@@ -42,6 +47,7 @@ __all__ = [
     "IncompatibleEncodingError",
     "InputDataError",
     "KeyFileError",
+    "LinkIndex",
     "LinkResult",
     "LinkSettings",
     "LinkageError",
@@ -49,17 +55,23 @@ __all__ = [
     "LinkageSecret",
     "ModelError",
     "RecordEncoder",
+    "RecordLink",
     "SchemaError",
+    "StaleIndexError",
     "SubjectEvent",
     "assign_subject_ids",
     "candidate_pairs",
     "default_schema",
     "encode_csv",
     "generate_secret",
+    "link_batch",
     "link_table",
     "load_encoded_files",
     "load_schema",
     "read_secret",
+    "resolve",
+    "row_blobs",
+    "table_from_blobs",
     "table_from_lines",
     "train_model",
     "write_secret",

@@ -26,25 +26,32 @@ four vectorised steps and one small clustering:
 :func:`link_batch` leaves the index untouched and returns a
 :class:`BatchOutcome`; the caller writes it to its database and, once that
 commits, calls ``index.apply(outcome)``. A failed transaction thus leaves the
-in-memory index as it was. :func:`resolve` ranks the subjects a query record
-may belong to, without storing anything.
+in-memory index as it was. :func:`resolve` (from :mod:`linkage.resolve`,
+re-exported here) ranks the subjects a query record may belong to.
 """
 
 from __future__ import annotations
 
 from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from linkage.blocking import candidate_pairs
 from linkage.clustering import cluster_pairs
-from linkage.comparisons import comparison_levels
-from linkage.index import LinkIndex, concat_tables
+from linkage.index import LinkIndex
 from linkage.model import FellegiSunterModel
 from linkage.pipeline import LinkSettings
+from linkage.resolve import (
+    Candidate,
+    ScoredPairs,
+    Zone,
+    check_model,
+    pair_probability,
+    resolve,
+    score_against_index,
+)
 from linkage.subjects import RecordKey, SubjectEvent, new_subject_id
 from linkage.table import EncodedTable
 
@@ -52,7 +59,6 @@ __all__ = ["BatchOutcome", "Candidate", "RecordLink", "Zone", "link_batch", "res
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
-Zone = Literal["match", "possible", "non_match"]
 KeyPair = tuple[RecordKey, RecordKey]
 
 
@@ -102,53 +108,6 @@ class BatchOutcome:
         ]
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A subject the resolved person may be, with its best pair probability."""
-
-    subject_id: str
-    match_probability: float
-    zone: Zone
-
-
-@dataclass
-class _Scored:
-    """Scored pairs over a local table: new rows ``0..b-1``, then stored rows."""
-
-    table: EncodedTable
-    stored: I64  # index row of each local row b, b+1, ...
-    left: I64
-    right: I64
-    probability: F64
-
-
-def _score(
-    index: LinkIndex,
-    table: EncodedTable,
-    model: FellegiSunterModel,
-    pairs: tuple[I64, I64, I64, I64],
-) -> _Scored:
-    """Score (new, new) and (new, stored) pairs in one vectorised pass."""
-    inner_l, inner_r, new, stored = pairs
-    uniq, local = np.unique(stored, return_inverse=True)
-    local_table = concat_tables(table, index.take(uniq)) if len(uniq) else table
-    left = np.concatenate([inner_l, new])
-    right = np.concatenate([inner_r, len(table) + local.astype(np.int64)])
-    return _Scored(local_table, uniq, left, right, _probability(model, local_table, left, right))
-
-
-def _probability(model: FellegiSunterModel, table: EncodedTable, left: I64, right: I64) -> F64:
-    """``match_probability`` of pairs, exactly as the batch pipeline computes it."""
-    levels = comparison_levels(table, left, right, model.comparisons)
-    return model.probability(model.weight_from_levels(levels, table, left))
-
-
-def _check(index: LinkIndex, table: EncodedTable, model: FellegiSunterModel) -> None:
-    model.check_compatible(table)
-    if (index.schema_version, index.key_id) != (model.schema_version, model.key_id):
-        model.check_compatible(index.table)
-
-
 class _Problem:
     """The local clustering problem: new rows ``0..b-1``, then touched members."""
 
@@ -187,7 +146,7 @@ class _Problem:
 
 def _touched(
     index: LinkIndex,
-    scored: _Scored,
+    scored: ScoredPairs,
     settings: LinkSettings,
     constraints: Sequence[KeyPair],
     new_keys: set[RecordKey],
@@ -214,11 +173,11 @@ def _cross_subject_pairs(
     subject = np.array([problem.index.subject_of_row(r) for r in problem.members], dtype=object)
     keep = subject[left] != subject[right]
     left, right = left[keep], right[keep]
-    p = _probability(model, members, left, right)
+    p = pair_probability(model, members, left, right)
     return left + problem.b, right + problem.b, p
 
 
-def _local_pairs(problem: _Problem, scored: _Scored) -> tuple[I64, I64, F64]:
+def _local_pairs(problem: _Problem, scored: ScoredPairs) -> tuple[I64, I64, F64]:
     """Scored pairs in local ids (pairs with untouched stored rows dropped)."""
     b = problem.b
     lookup = np.array([problem.local_of.get(row, -1) for row in scored.stored.tolist()])
@@ -252,7 +211,7 @@ def _map_constraints(
 
 def _cluster(
     problem: _Problem,
-    scored: _Scored,
+    scored: ScoredPairs,
     model: FellegiSunterModel,
     settings: LinkSettings,
     constraints: tuple[Sequence[KeyPair], Sequence[KeyPair]],
@@ -289,19 +248,20 @@ def _name_clusters(
     stored_of: dict[int, set[str]] = {}
     for i, row in enumerate(problem.members, start=b):
         stored_of.setdefault(int(labels[i]), set()).add(index.subject_of_row(row))
+    new_of: dict[int, list[RecordKey]] = {}
+    for key, label in zip(table.keys(), labels[:b].tolist(), strict=True):
+        new_of.setdefault(label, []).append(key)
     names: dict[int, str] = {}
+    used: set[str] = set()
     naming = _Naming([], {}, [])
-    keys = table.keys()
-    for i in range(b):
-        label = int(labels[i])
+    for label in labels[:b].tolist():
         if label not in names:
             subjects = stored_of.get(label, set())
             if subjects:
                 names[label] = _keep_largest(index, subjects, naming)
             else:
-                rows = [j for j in range(b) if labels[j] == label]
-                used = set(names.values())
-                names[label] = _fresh_id(index, [keys[j] for j in rows], used, taken)
+                names[label] = _fresh_id(index, new_of[label], used, taken)
+            used.add(names[label])
         naming.subject_ids.append(names[label])
     return naming
 
@@ -334,7 +294,7 @@ def _fresh_id(
 
 
 def _links(
-    problem: _Problem, scored: _Scored, naming: _Naming, settings: LinkSettings
+    problem: _Problem, scored: ScoredPairs, naming: _Naming, settings: LinkSettings
 ) -> tuple[F64, list[tuple[RecordKey, RecordKey, float]]]:
     """Each new record's best link inside its subject, and pairs to review."""
     index, b = problem.index, problem.b
@@ -387,11 +347,11 @@ def link_batch(
         ConstraintError: if the constraints contradict each other.
     """
     settings = settings or LinkSettings()
-    _check(index, table, model)
+    check_model(index, table, model)
     generation = index.generation
     new, stored = index.candidates(table)
     inner_l, inner_r, _ = candidate_pairs(table, settings.rules, max_block=settings.max_block)
-    scored = _score(index, table, model, (inner_l, inner_r, new, stored))
+    scored = score_against_index(index, table, model, (inner_l, inner_r, new, stored))
     constraints = (*must_link, *cannot_link)
     touched = _touched(index, scored, settings, constraints, set(table.keys()))
     problem = _Problem(index, table, touched)
@@ -404,52 +364,3 @@ def link_batch(
     return BatchOutcome(
         generation, table, naming.subject_ids, best, naming.events, changes, review, skipped
     )
-
-
-def zone_of(probability: float, settings: LinkSettings) -> Zone:
-    """Decision zone of a match probability."""
-    if probability >= settings.match_threshold:
-        return "match"
-    return "possible" if probability >= settings.possible_threshold else "non_match"
-
-
-def resolve(
-    index: LinkIndex,
-    table: EncodedTable,
-    model: FellegiSunterModel,
-    settings: LinkSettings | None = None,
-    *,
-    limit: int = 10,
-    min_probability: float | None = None,
-) -> list[Candidate]:
-    """Rank the subjects that the query record(s) may belong to, best first.
-
-    Every row of ``table`` describes the same person (e.g. what a responder
-    has); a subject's score is its best pair probability with any of them.
-    Only subjects at or above ``min_probability`` (default: the possible-match
-    threshold) are returned, so a responder never browses people who merely
-    share a surname; pass ``0.0`` to see non-matches too.
-
-    Args:
-        index: The stored records.
-        table: One or more encodings of the person to resolve (never stored).
-        model: The fitted model.
-        settings: Zone thresholds.
-        limit: At most this many subjects.
-        min_probability: Lowest probability returned.
-    """
-    settings = settings or LinkSettings()
-    _check(index, table, model)
-    floor = settings.possible_threshold if min_probability is None else min_probability
-    new, stored = index.candidates(table)
-    if not len(new):
-        return []
-    scored = _score(index, table, model, (new[:0], new[:0], new, stored))
-    best: dict[str, float] = {}
-    rows = scored.stored[scored.right - len(table)].tolist()
-    for row, p in zip(rows, scored.probability.tolist(), strict=True):
-        subject = index.subject_of_row(row)
-        if p >= floor and p > best.get(subject, -1.0):
-            best[subject] = p
-    ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))[:limit]
-    return [Candidate(s, p, zone_of(p, settings)) for s, p in ranked]

@@ -33,7 +33,7 @@ def run_admin(args: argparse.Namespace, settings: Settings) -> int:
                 identity.create_user(session, args.username, args.role, args.agency)
                 _say(f"created user {args.username} ({args.role} at {args.agency})")
             elif args.verb == "issue-token":
-                days = args.expires_in or settings.token_default_days
+                days = settings.token_default_days if args.expires_in is None else args.expires_in
                 print(identity.issue_token(session, args.username, days))
             elif args.verb == "revoke-token":
                 count = identity.revoke_tokens(session, args.username)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import fastapi.routing
 import pytest
-from sqlalchemy import create_engine, inspect, select, text, update
+from sqlalchemy import create_engine, inspect, text, update
 
 from api.app import create_app
 from api.roles import Role
@@ -42,7 +43,8 @@ def _served_routes() -> list[tuple[str, str]]:
     # FastAPI >= 0.165 keeps included routers lazy; iter_route_contexts flattens them.
     flatten = getattr(fastapi.routing, "iter_route_contexts", list)
     found = []
-    for route in flatten(app.routes):
+    routes: list[Any] = list(flatten(app.routes))
+    for route in routes:
         # A mount or websocket has no methods: fail rather than let it go unchecked.
         assert route.methods, f"unexpected route {route!r}"
         for method in sorted(set(route.methods) - {"HEAD", "OPTIONS"}):
@@ -52,6 +54,49 @@ def _served_routes() -> list[tuple[str, str]]:
 
 SERVED = _served_routes()
 PROTECTED = [(m, _PATH_PARAM.sub("1", p)) for m, p in SERVED if p not in PUBLIC_PATHS]
+
+
+#: The users of :func:`shared_hub`, by role.
+SHARED_USERS = {
+    "root": "admin",
+    "officer": "police_officer",
+    "steward": "data_steward",
+    "reviewer": "linkage_reviewer",
+}
+
+
+def _with_users(url: str) -> Iterator[Hub]:
+    for hub in open_hub(make_settings(url)):
+        for username, role in SHARED_USERS.items():
+            hub.user(username, role, "county")
+        yield hub
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def shared_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One hub per backend, with a user of each role, for calls that change nothing.
+
+    Refused calls (401, 403, 404, 422) leave the store as it was, so they share a hub;
+    a fresh one per case would cost a migration each.
+    """
+    if request.param == "sqlite":
+        yield from _with_users(f"sqlite:///{tmp_path_factory.mktemp('shared')}/hub.db")
+        return
+    base = request.getfixturevalue("postgres_url").replace(
+        "postgresql://", "postgresql+psycopg://", 1
+    )
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield from _with_users(f"{base}?options=-csearch_path%3D{schema}")
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def _id(case: tuple[str, str]) -> str:
@@ -65,9 +110,9 @@ def test_the_route_enumeration_sees_the_whole_api() -> None:
     assert len(PROTECTED) >= 10
 
 
-@pytest.mark.parametrize("path", sorted(PUBLIC_PATHS - {"/docs/oauth2-redirect"}))
-def test_public_routes_answer_without_a_token(hub: Hub, path: str) -> None:
-    response = hub.client.get(path)
+@pytest.mark.parametrize("path", sorted(PUBLIC_PATHS))
+def test_public_routes_answer_without_a_token(shared_hub: Hub, path: str) -> None:
+    response = shared_hub.client.get(path)
 
     assert response.status_code == 200, response.text
 
@@ -81,37 +126,14 @@ BAD_CREDENTIALS: dict[str, dict[str, str]] = {
 }
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-def bare_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """One hub per backend for the many unauthenticated calls, none of which changes it."""
-    if request.param == "sqlite":
-        yield from open_hub(make_settings(f"sqlite:///{tmp_path_factory.mktemp('bare')}/hub.db"))
-        return
-    base = request.getfixturevalue("postgres_url").replace(
-        "postgresql://", "postgresql+psycopg://", 1
-    )
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield from open_hub(make_settings(f"{base}?options=-csearch_path%3D{schema}"))
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 @pytest.mark.parametrize("credentials", list(BAD_CREDENTIALS), ids=list(BAD_CREDENTIALS))
 @pytest.mark.parametrize("route", PROTECTED, ids=[_id(c) for c in PROTECTED])
 def test_every_other_route_refuses_a_missing_or_wrong_token(
-    bare_hub: Hub, route: tuple[str, str], credentials: str
+    shared_hub: Hub, route: tuple[str, str], credentials: str
 ) -> None:
     method, path = route
 
-    response = bare_hub.client.request(method, path, headers=BAD_CREDENTIALS[credentials])
+    response = shared_hub.client.request(method, path, headers=BAD_CREDENTIALS[credentials])
 
     assert response.status_code == 401, response.text
     assert response.headers["WWW-Authenticate"] == "Bearer"
@@ -191,34 +213,29 @@ def test_revoking_leaves_other_users_tokens_alone(hub: Hub) -> None:
 
 
 WRONG_ROLE = [
-    pytest.param("responder", "POST", "/v1/admin/agencies", {"name": "x"}, id="officer-admin"),
-    pytest.param("responder", "POST", "/v1/admin/users/x/tokens", None, id="officer-token"),
-    pytest.param("responder", "GET", "/v1/admin/clusters", None, id="officer-clusters"),
+    pytest.param("officer", "POST", "/v1/admin/agencies", {"name": "x"}, id="officer-agency"),
+    pytest.param("officer", "POST", "/v1/admin/users/officer/tokens", None, id="officer-token"),
+    pytest.param("officer", "GET", "/v1/admin/clusters", None, id="officer-clusters"),
+    pytest.param("steward", "POST", "/v1/admin/users", None, id="steward-user"),
     pytest.param("steward", "POST", "/v1/subjects/resolve", None, id="steward-resolve"),
     pytest.param("steward", "GET", "/v1/subjects/s1?purpose=x", None, id="steward-subject"),
-    pytest.param("responder", "POST", "/v1/linkage/runs", None, id="officer-run"),
-    pytest.param("responder", "GET", "/v1/linkage/review", None, id="officer-review"),
-    pytest.param("admin", "GET", "/v1/linkage/review", None, id="admin-review"),
-    pytest.param("responder", "POST", "/v1/records", None, id="officer-submit"),
-    pytest.param("admin", "DELETE", "/v1/records/r1", None, id="admin-retract"),
+    pytest.param("officer", "POST", "/v1/linkage/runs", None, id="officer-run"),
+    pytest.param("steward", "GET", "/v1/linkage/runs/1", None, id="steward-run-status"),
+    pytest.param("officer", "GET", "/v1/linkage/review", None, id="officer-review"),
+    pytest.param("root", "GET", "/v1/linkage/review", None, id="admin-review"),
+    pytest.param("root", "POST", "/v1/linkage/review/1", None, id="admin-decide"),
+    pytest.param("officer", "POST", "/v1/records", None, id="officer-submit"),
+    pytest.param("root", "DELETE", "/v1/records/r1", None, id="admin-retract"),
     pytest.param("reviewer", "POST", "/v1/subjects/resolve", None, id="reviewer-resolve"),
-    pytest.param("responder", "GET", "/v1/subjects/s1/records", None, id="officer-members"),
+    pytest.param("officer", "GET", "/v1/subjects/s1/records", None, id="officer-members"),
 ]
 
 
 @pytest.mark.parametrize(("who", "method", "path", "body"), WRONG_ROLE)
 def test_a_role_without_the_right_is_forbidden(
-    hub: Hub, who: str, method: str, path: str, body: Any
+    shared_hub: Hub, who: str, method: str, path: str, body: Any
 ) -> None:
-    roles = {
-        "responder": "police_officer",
-        "steward": "data_steward",
-        "admin": "admin",
-        "reviewer": "linkage_reviewer",
-    }
-    hub.user(who, roles[who], "county")
-
-    response = hub.client.request(method, path, json=body, headers=hub.auth(who))
+    response = shared_hub.client.request(method, path, json=body, headers=shared_hub.auth(who))
 
     assert response.status_code == 403, response.text
     assert "WWW-Authenticate" not in response.headers
@@ -248,8 +265,8 @@ def test_an_admin_creates_an_agency_once(admin_hub: Hub) -> None:
     ["Fire Dept", "", "-leading-dash", "a/b", "x" * 65, "ünïcode", "drop;table"],
     ids=["upper-space", "empty", "leading-dash", "slash", "too-long", "non-ascii", "semicolon"],
 )
-def test_an_agency_name_must_be_a_short_slug(admin_hub: Hub, name: str) -> None:
-    response = _post(admin_hub, "/v1/admin/agencies", {"name": name})
+def test_an_agency_name_must_be_a_short_slug(shared_hub: Hub, name: str) -> None:
+    response = _post(shared_hub, "/v1/admin/agencies", {"name": name})
 
     assert response.status_code == 422, response.text
 
@@ -264,39 +281,39 @@ def test_an_admin_creates_a_user_of_a_known_role(admin_hub: Hub) -> None:
     assert again.status_code == 409
 
 
-def test_an_unknown_role_is_refused_naming_the_roles(admin_hub: Hub) -> None:
+def test_an_unknown_role_is_refused_naming_the_roles(shared_hub: Hub) -> None:
     body = {"username": "who", "role": "sheriff", "agency": "county"}
 
-    response = _post(admin_hub, "/v1/admin/users", body)
+    response = _post(shared_hub, "/v1/admin/users", body)
 
     assert response.status_code == 422
     detail = response.json()["detail"]
     assert all(role.value in detail for role in Role)
 
 
-def test_a_user_of_an_unknown_agency_is_refused(admin_hub: Hub) -> None:
+def test_a_user_of_an_unknown_agency_is_refused(shared_hub: Hub) -> None:
     body = {"username": "who", "role": "auditor", "agency": "atlantis"}
 
-    response = _post(admin_hub, "/v1/admin/users", body)
+    response = _post(shared_hub, "/v1/admin/users", body)
 
     assert response.status_code == 404
 
 
-def test_a_token_for_an_unknown_user_is_refused(admin_hub: Hub) -> None:
-    response = _post(admin_hub, "/v1/admin/users/nobody/tokens", None)
+def test_a_token_for_an_unknown_user_is_refused(shared_hub: Hub) -> None:
+    response = _post(shared_hub, "/v1/admin/users/nobody/tokens", None)
 
     assert response.status_code == 404
 
 
 @pytest.mark.parametrize("days", [0, -1, 3651], ids=["zero", "negative", "over-ten-years"])
-def test_a_token_lifetime_must_be_sensible(admin_hub: Hub, days: float) -> None:
-    response = _post(admin_hub, "/v1/admin/users/root/tokens", {"expires_in_days": days})
+def test_a_token_lifetime_must_be_sensible(shared_hub: Hub, days: float) -> None:
+    response = _post(shared_hub, "/v1/admin/users/root/tokens", {"expires_in_days": days})
 
     assert response.status_code == 422
 
 
 def _every_stored_value(hub: Hub) -> list[Any]:
-    values = []
+    values: list[Any] = []
     with hub.engine.connect() as connection:
         for table in inspect(connection).get_table_names():
             for row in connection.execute(text(f'SELECT * FROM "{table}"')):  # noqa: S608
@@ -316,15 +333,12 @@ def test_an_issued_token_works_and_only_its_hash_is_stored(admin_hub: Hub) -> No
     assert issued.status_code == 201
     assert re.fullmatch(r"cw_[A-Za-z0-9_-]{43}", token)
     assert works.status_code == 201
-    with admin_hub.engine.connect() as connection:
-        hashes = connection.execute(select(ApiToken.token_hash)).scalars().all()  # type: ignore[call-overload]
-    assert hash_token(token) in hashes
-    for value in _every_stored_value(admin_hub):
-        text_value = (
-            value.decode("latin-1") if isinstance(value, bytes | memoryview) else str(value)
-        )
-        assert token not in text_value
-        assert token[3:] not in text_value
+    stored = [
+        bytes(value).decode("latin-1") if isinstance(value, bytes | memoryview) else str(value)
+        for value in _every_stored_value(admin_hub)
+    ]
+    assert hash_token(token) in stored  # the scan does see the api_token table
+    assert not [value for value in stored if token in value or token[3:] in value]
 
 
 def test_revoking_through_the_api_ends_every_live_token(admin_hub: Hub) -> None:
@@ -343,9 +357,9 @@ def test_revoking_through_the_api_ends_every_live_token(admin_hub: Hub) -> None:
         assert response.status_code == 401
 
 
-def test_revoking_an_unknown_user_is_not_found(admin_hub: Hub) -> None:
-    response = admin_hub.client.delete(
-        "/v1/admin/users/nobody/tokens", headers=admin_hub.auth("root")
+def test_revoking_an_unknown_user_is_not_found(shared_hub: Hub) -> None:
+    response = shared_hub.client.delete(
+        "/v1/admin/users/nobody/tokens", headers=shared_hub.auth("root")
     )
 
     assert response.status_code == 404

@@ -154,7 +154,7 @@ def test_subject_view_withholds_every_category_until_a_policy_exists(
 ) -> None:
     for agency in AGENCIES:
         linked.submit(f"st-{agency}", small_records[agency])
-    keys, subjects = _exported(linked)
+    _keys, subjects = _exported(linked)
     shared = next(s for s in subjects if subjects.count(s) > 1)
     view = linked.client.get(
         f"/v1/subjects/{shared}?purpose=crisis_response", headers=linked.auth("medic")

@@ -54,7 +54,8 @@ def test_resubmitting_a_batch_updates_in_place(
     with hub.engine.connect() as connection:
         per_record = connection.execute(
             text(
-                "SELECT count(*) FROM record_context GROUP BY record_pk, category HAVING count(*) > 1"
+                "SELECT count(*) FROM record_context "
+                "GROUP BY record_pk, category HAVING count(*) > 1"
             )
         ).all()
     assert per_record == []
