@@ -20,13 +20,21 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
-    """The database answers and the linkage index is loaded."""
+    """The database answers (the index is loaded before the app starts serving)."""
     try:
         with request.app.state.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
-    return JSONResponse({"status": "ready", "database": "ok"})
+    linking = request.app.state.linking
+    return JSONResponse(
+        {
+            "status": "ready",
+            "database": "ok",
+            "index_records": len(linking.index) if linking.index is not None else 0,
+            "model": linking.model is not None,
+        }
+    )
 
 
 @router.get("/metrics", response_class=Response)

@@ -22,13 +22,15 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import bindparam, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from api.db import session_scope
 from api.errors import Conflict, NotFound
 from api.services import review
-from api.services.record_store import live_rows
+from api.services.record_store import live_rows, move_subjects
 from api.tables import LinkageModelRow, LinkageRun, LinkState, StoredRecord, as_utc, utcnow
+from linkage.incremental import link_batch
 from linkage.pipeline import link_table
 from linkage.row_codec import table_from_blobs
 
@@ -179,8 +181,49 @@ class RunManager:
                 run.status, run.stage, run.progress = "succeeded", "done", 1.0
                 run.subjects, run.finished_at = len(set(result.subject_ids)), utcnow()
                 session.add(run)
+                written = state.seq
             service.load()
-        log.info("linkage run %d: %d records re-assigned", run_id, moved)
+            late = self._relink_late(snapshot, written)
+        log.info("linkage run %d: %d records re-assigned, %d late ones re-linked",
+                 run_id, moved, late)  # fmt: skip
+
+    def _relink_late(self, snapshot: int, written: int) -> int:
+        """Link records submitted while the run worked under the new model.
+
+        They were linked incrementally against the old clustering; now that the
+        new one is stored and loaded, each is linked again as if just submitted
+        (its own stored row is never its own candidate). Caller holds the lock.
+        """
+        service = self.service
+        table_ = StoredRecord.__table__  # type: ignore[attr-defined]
+        query = sa_select(table_.c.agency, table_.c.record_id, table_.c.encoding).where(
+            table_.c.change_seq > snapshot,
+            table_.c.change_seq != written,
+            table_.c.retracted.is_(False),
+        )
+        with Session(service.engine) as session:
+            late = session.connection().execute(query).all()
+        if not late or service.index is None or service.model is None:
+            return 0
+        table = table_from_blobs(
+            service.index.schema_version, service.index.key_id, [r[0] for r in late],
+            [r[1] for r in late], [r[2] for r in late],
+        )  # fmt: skip
+        with service.write() as (session, state):
+            must, cannot = review.constraints(session)
+            outcome = link_batch(service.index, table, service.model, service.link_settings,
+                                 must_link=must, cannot_link=cannot)  # fmt: skip
+            own = {
+                key: (subject, float(p))
+                for key, subject, p in zip(
+                    table.keys(), outcome.subject_ids, outcome.match_probability, strict=True
+                )
+            }
+            others = {k: (s, None) for k, s in outcome.subject_changes.items()}
+            move_subjects(session, {**others, **own}, state.seq)
+            review.record_events_and_review(session, outcome)
+        service.index.apply(outcome)
+        return len(late)
 
 
 def _activate_model(session: Session, state: LinkState, model: Any) -> None:
