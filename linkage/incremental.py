@@ -7,15 +7,18 @@ four vectorised steps and one small clustering:
    blocking key (:meth:`LinkIndex.candidates`); :func:`candidate_pairs` gives
    the pairs within the batch.
 2. **Scoring** — the new rows and the stored rows they touch are put side by
-   side in one table and scored exactly as :func:`linkage.pipeline.link_table`
-   scores (:func:`comparison_levels`, ``weight_from_levels``, ``probability``).
+   side in one table (:mod:`linkage.stacked`: filters read in place) and scored
+   exactly as :func:`linkage.pipeline.link_table` scores
+   (:func:`comparison_levels`, ``weight_from_levels``, ``probability``).
 3. **Local clustering** — the stored subjects that some new record matches
    (``p >= match_threshold``) are *touched*. Their members and the new records
    form a small problem for :func:`linkage.clustering.cluster_pairs` — the batch
    clustering itself: each touched subject is held together by must-links, the
-   pairs between members of different touched subjects are blocked and scored
-   too, so a new record that matches two subjects merges them only when the
-   average probability over all scored cross pairs reaches ``merge_threshold``.
+   pairs between members of different touched subjects that new records (or
+   constraints) connect are blocked and scored too (see
+   :mod:`linkage.local_problem`), so a new record that matches two subjects
+   merges them only when the average probability over all scored cross pairs
+   reaches ``merge_threshold``.
    Reviewer cannot-links are never violated and must-links are honoured.
    Stored subjects are never split here (that takes a batch re-link).
 4. **Naming** — a cluster keeps the id of its largest stored subject (the
@@ -41,6 +44,7 @@ import numpy.typing as npt
 from linkage.blocking import candidate_pairs
 from linkage.clustering import cluster_pairs
 from linkage.index import LinkIndex
+from linkage.local_problem import LocalProblem, cross_subject_pairs, local_pairs, touched_subjects
 from linkage.model import FellegiSunterModel
 from linkage.pipeline import LinkSettings
 from linkage.resolve import (
@@ -48,7 +52,6 @@ from linkage.resolve import (
     ScoredPairs,
     Zone,
     check_model,
-    pair_probability,
     resolve,
     score_against_index,
 )
@@ -108,88 +111,8 @@ class BatchOutcome:
         ]
 
 
-class _Problem:
-    """The local clustering problem: new rows ``0..b-1``, then touched members."""
-
-    def __init__(self, index: LinkIndex, table: EncodedTable, touched: list[str]) -> None:
-        self.index = index
-        self.b = len(table)
-        self.replaced = {r for r in map(index.row_of, table.keys()) if r is not None}
-        self.subjects = touched
-        self.members = [
-            row for s in touched for row in index.member_rows(s) if row not in self.replaced
-        ]
-        self.local_of = {row: self.b + i for i, row in enumerate(self.members)}
-        self.new_of = {key: i for i, key in enumerate(table.keys())}
-
-    @property
-    def size(self) -> int:
-        return self.b + len(self.members)
-
-    def local(self, key: RecordKey) -> int | None:
-        """Local id of a new or touched stored record."""
-        if key in self.new_of:
-            return self.new_of[key]
-        row = self.index.row_of(key)
-        return None if row is None else self.local_of.get(row)
-
-    def subject_chains(self) -> list[tuple[int, int]]:
-        """Must-links that hold each touched subject together."""
-        first: dict[str, int] = {}
-        chains = []
-        for i, row in enumerate(self.members, start=self.b):
-            head = first.setdefault(self.index.subject_of_row(row), i)
-            if head != i:
-                chains.append((head, i))
-        return chains
-
-
-def _touched(
-    index: LinkIndex,
-    scored: ScoredPairs,
-    settings: LinkSettings,
-    constraints: Sequence[KeyPair],
-    new_keys: set[RecordKey],
-) -> list[str]:
-    """Stored subjects a new record matches or is constrained with."""
-    b = len(scored.table) - len(scored.stored)
-    strong = (scored.probability >= settings.match_threshold) & (scored.right >= b)
-    rows = set(scored.stored[scored.right[strong] - b].tolist())
-    for a, c in constraints:
-        if a in new_keys or c in new_keys:
-            rows.update(r for r in (index.row_of(a), index.row_of(c)) if r is not None)
-    return sorted({index.subject_of_row(row) for row in rows})
-
-
-def _cross_subject_pairs(
-    problem: _Problem, model: FellegiSunterModel, settings: LinkSettings
-) -> tuple[I64, I64, F64]:
-    """Blocked, scored pairs between members of different touched subjects."""
-    empty = np.empty(0, dtype=np.int64)
-    if len(problem.subjects) < 2:
-        return empty, empty, empty.astype(np.float64)
-    members = problem.index.take(np.asarray(problem.members, dtype=np.int64))
-    left, right, _ = candidate_pairs(members, settings.rules, max_block=settings.max_block)
-    subject = np.array([problem.index.subject_of_row(r) for r in problem.members], dtype=object)
-    keep = subject[left] != subject[right]
-    left, right = left[keep], right[keep]
-    p = pair_probability(model, members, left, right)
-    return left + problem.b, right + problem.b, p
-
-
-def _local_pairs(problem: _Problem, scored: ScoredPairs) -> tuple[I64, I64, F64]:
-    """Scored pairs in local ids (pairs with untouched stored rows dropped)."""
-    b = problem.b
-    lookup = np.array([problem.local_of.get(row, -1) for row in scored.stored.tolist()])
-    right = scored.right.copy()
-    stored = right >= b
-    right[stored] = lookup[right[stored] - b] if len(lookup) else right[stored]
-    keep = right >= 0
-    return scored.left[keep], right[keep], scored.probability[keep]
-
-
 def _map_constraints(
-    problem: _Problem, pairs: Sequence[KeyPair], *, cannot: bool
+    problem: LocalProblem, pairs: Sequence[KeyPair], *, cannot: bool
 ) -> tuple[list[tuple[int, int]], int]:
     """Constraints between local records; cannot-links inside one stored subject skipped."""
     out, skipped = [], 0
@@ -210,14 +133,14 @@ def _map_constraints(
 
 
 def _cluster(
-    problem: _Problem,
+    problem: LocalProblem,
     scored: ScoredPairs,
     model: FellegiSunterModel,
     settings: LinkSettings,
     constraints: tuple[Sequence[KeyPair], Sequence[KeyPair]],
 ) -> tuple[I64, int]:
     """Cluster labels of the local records, and the number of skipped constraints."""
-    parts = [_local_pairs(problem, scored), _cross_subject_pairs(problem, model, settings)]
+    parts = [local_pairs(problem, scored), cross_subject_pairs(problem, model, settings)]
     left = np.concatenate([p[0] for p in parts])
     right = np.concatenate([p[1] for p in parts])
     probability = np.concatenate([p[2] for p in parts])
@@ -241,15 +164,15 @@ class _Naming:
 
 
 def _name_clusters(
-    problem: _Problem, labels: I64, table: EncodedTable, taken: Container[str]
+    problem: LocalProblem, labels: I64, keys: list[RecordKey], taken: Container[str]
 ) -> _Naming:
     """Keep the largest stored subject of each cluster; name clusters of new records."""
     index, b = problem.index, problem.b
     stored_of: dict[int, set[str]] = {}
-    for i, row in enumerate(problem.members, start=b):
-        stored_of.setdefault(int(labels[i]), set()).add(index.subject_of_row(row))
+    for label, code in zip(labels[b:].tolist(), problem.codes.tolist(), strict=True):
+        stored_of.setdefault(label, set()).add(index.subject_name(code))
     new_of: dict[int, list[RecordKey]] = {}
-    for key, label in zip(table.keys(), labels[:b].tolist(), strict=True):
+    for key, label in zip(keys, labels[:b].tolist(), strict=True):
         new_of.setdefault(label, []).append(key)
     names: dict[int, str] = {}
     used: set[str] = set()
@@ -267,7 +190,7 @@ def _name_clusters(
 
 
 def _keep_largest(index: LinkIndex, subjects: set[str], naming: _Naming) -> str:
-    order = sorted(subjects, key=lambda s: (-len(index.member_rows(s)), s))
+    order = sorted(subjects, key=lambda s: (-index.member_count(s), s))
     keep = order[0]
     if len(order) > 1:
         naming.events.append(SubjectEvent("merge", (keep,), tuple(sorted(order))))
@@ -288,35 +211,74 @@ def _fresh_id(
     rejected = set(used)
     while True:
         candidate = new_subject_id(members, rejected)
-        if candidate not in taken and not index.member_rows(candidate):
+        if candidate not in taken and not index.member_count(candidate):
             return candidate
         rejected.add(candidate)
 
 
+def _final_codes(index: LinkIndex, problem: LocalProblem, naming: _Naming, right: I64) -> I64:
+    """Subject code, after this batch, of each new row (``0..b-1``) and of ``right``.
+
+    A subject unknown to the index gets a negative code of its own; a merged
+    subject gets its survivor's code.
+    """
+    b = problem.b
+    fresh: dict[str, int] = {}
+    known = [index.subject_code(s) for s in naming.subject_ids]
+    new_codes = np.array(
+        [
+            c if c >= 0 else fresh.setdefault(s, -2 - len(fresh))
+            for s, c in zip(naming.subject_ids, known, strict=True)
+        ],
+        dtype=np.int64,
+    )
+    to_stored = right >= b
+    stored = index.subject_codes(right[to_stored] - b).astype(np.int64)
+    if naming.merged_into:
+        old = np.array([index.subject_code(s) for s in naming.merged_into], dtype=np.int64)
+        keep = np.array([index.subject_code(s) for s in naming.merged_into.values()])
+        order = np.argsort(old)
+        at = np.minimum(np.searchsorted(old[order], stored), len(old) - 1)
+        hit = old[order][at] == stored
+        stored[hit] = keep[order][at[hit]]
+    out = new_codes[np.minimum(right, b - 1)]
+    out[to_stored] = stored
+    return np.concatenate([new_codes, out])
+
+
 def _links(
-    problem: _Problem, scored: ScoredPairs, naming: _Naming, settings: LinkSettings
+    problem: LocalProblem,
+    scored: ScoredPairs,
+    naming: _Naming,
+    settings: LinkSettings,
+    keys: list[RecordKey],
 ) -> tuple[F64, list[tuple[RecordKey, RecordKey, float]]]:
     """Each new record's best link inside its subject, and pairs to review."""
     index, b = problem.index, problem.b
-    stored = [index.subject_of_row(r) for r in scored.stored.tolist()]
-    final = naming.subject_ids + [naming.merged_into.get(s, s) for s in stored]
-    codes = {s: i for i, s in enumerate(dict.fromkeys(final))}
-    subject = np.array([codes[s] for s in final], dtype=np.int64)
     left, right, p = scored.left, scored.right, scored.probability
-    same = subject[left] == subject[right]
+    codes = _final_codes(index, problem, naming, right)
+    same = codes[left] == codes[b:]
     best = np.zeros(b)
     np.maximum.at(best, left[same], p[same])
     inner = same & (right < b)
     np.maximum.at(best, right[inner], p[inner])
     zone = (p >= settings.possible_threshold) & (p < settings.match_threshold) & ~same
-    keys = scored.table.keys()
     review = [
-        (keys[a], keys[c], prob)
+        (keys[a], keys[c] if c < b else index.key_of(c - b), prob)
         for a, c, prob in zip(
             left[zone].tolist(), right[zone].tolist(), p[zone].tolist(), strict=True
         )
     ]
     return best, review
+
+
+def _inner_pairs(table: EncodedTable, settings: LinkSettings) -> tuple[I64, I64]:
+    """Candidate pairs within the batch (none for a single record)."""
+    if len(table) < 2:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    left, right, _ = candidate_pairs(table, settings.rules, max_block=settings.max_block)
+    return left, right
 
 
 def link_batch(
@@ -349,15 +311,17 @@ def link_batch(
     settings = settings or LinkSettings()
     check_model(index, table, model)
     generation = index.generation
+    keys = table.keys()
     new, stored = index.candidates(table)
-    inner_l, inner_r, _ = candidate_pairs(table, settings.rules, max_block=settings.max_block)
+    inner_l, inner_r = _inner_pairs(table, settings)
     scored = score_against_index(index, table, model, (inner_l, inner_r, new, stored))
+    new_of = {key: i for i, key in enumerate(keys)}
     constraints = (*must_link, *cannot_link)
-    touched = _touched(index, scored, settings, constraints, set(table.keys()))
-    problem = _Problem(index, table, touched)
+    touched, contested = touched_subjects(index, scored, settings, constraints, new_of)
+    problem = LocalProblem(index, keys, touched, contested)
     labels, skipped = _cluster(problem, scored, model, settings, (must_link, cannot_link))
-    naming = _name_clusters(problem, labels, table, taken_ids)
-    best, review = _links(problem, scored, naming, settings)
+    naming = _name_clusters(problem, labels, keys, taken_ids)
+    best, review = _links(problem, scored, naming, settings, keys)
     changes = {
         key: naming.merged_into[old] for old in naming.merged_into for key in index.members(old)
     }

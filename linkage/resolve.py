@@ -18,8 +18,8 @@ from linkage.comparisons import comparison_levels
 from linkage.index import LinkIndex
 from linkage.model import FellegiSunterModel
 from linkage.pipeline import LinkSettings
+from linkage.stacked import stacked
 from linkage.table import EncodedTable
-from linkage.table_ops import concat_tables
 
 __all__ = ["Candidate", "Zone", "resolve", "zone_of"]
 
@@ -39,10 +39,13 @@ class Candidate:
 
 @dataclass
 class ScoredPairs:
-    """Scored pairs over a local table: new rows ``0..b-1``, then stored rows."""
+    """Scored pairs of new rows ``0..b-1`` with new rows or stored rows.
 
-    table: EncodedTable
-    stored: I64  # index row of each local row b, b+1, ...
+    ``left`` is always a new row; ``right`` is a new row when ``< b``, else the
+    stored index row ``right - b``.
+    """
+
+    b: int
     left: I64
     right: I64
     probability: F64
@@ -54,14 +57,28 @@ def score_against_index(
     model: FellegiSunterModel,
     pairs: tuple[I64, I64, I64, I64],
 ) -> ScoredPairs:
-    """Score (new, new) and (new, stored) pairs in one vectorised pass."""
+    """Score (new, new) and (new, stored) pairs in one vectorised pass.
+
+    Only the stored rows' narrow columns are copied (see :mod:`linkage.stacked`).
+    """
     inner_l, inner_r, new, stored = pairs
-    uniq, local = np.unique(stored, return_inverse=True)
-    local_table = concat_tables(table, index.take(uniq)) if len(uniq) else table
+    uniq, local = _unique_inverse(stored)
+    scoring = stacked(table, index.table, uniq)
     left = np.concatenate([inner_l, new])
-    right = np.concatenate([inner_r, len(table) + local.astype(np.int64)])
-    probability = pair_probability(model, local_table, left, right)
-    return ScoredPairs(local_table, uniq, left, right, probability)
+    right = np.concatenate([inner_r, len(table) + local])
+    probability = pair_probability(model, scoring, left, right)
+    right[len(inner_r) :] = stored + len(table)
+    return ScoredPairs(len(table), left, right, probability)
+
+
+def _unique_inverse(values: I64) -> tuple[I64, I64]:
+    """``np.unique(values, return_inverse=True)`` by one sort (NumPy 2 hashes: slower)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    start = np.r_[True, ordered[1:] != ordered[:-1]] if len(values) else ordered.astype(bool)
+    inverse = np.empty(len(values), dtype=np.int64)
+    inverse[order] = np.cumsum(start) - 1
+    return ordered[start], inverse
 
 
 def pair_probability(model: FellegiSunterModel, table: EncodedTable, left: I64, right: I64) -> F64:
@@ -115,11 +132,18 @@ def resolve(
     if not len(new):
         return []
     scored = score_against_index(index, table, model, (new[:0], new[:0], new, stored))
-    best: dict[str, float] = {}
-    rows = scored.stored[scored.right - len(table)].tolist()
-    for row, p in zip(rows, scored.probability.tolist(), strict=True):
-        subject = index.subject_of_row(row)
-        if p >= floor and p > best.get(subject, -1.0):
-            best[subject] = p
-    ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    probability = scored.probability
+    keep = probability >= floor
+    codes, probability = index.subject_codes(stored[keep]), probability[keep]
+    order = np.argsort(-probability, kind="stable")
+    _, first = np.unique(codes[order], return_index=True)  # each subject's best pair
+    best = order[first]
+    ranked = sorted(
+        zip(
+            [index.subject_name(c) for c in codes[best].tolist()],
+            probability[best].tolist(),
+            strict=True,
+        ),
+        key=lambda item: (-item[1], item[0]),
+    )[:limit]
     return [Candidate(s, p, zone_of(p, settings)) for s, p in ranked]

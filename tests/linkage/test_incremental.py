@@ -11,9 +11,10 @@ from linkage.incremental import BatchOutcome, link_batch, resolve
 from linkage.index import LinkIndex, StaleIndexError
 from linkage.keys import LinkageSecret
 from linkage.pipeline import LinkResult
+from linkage.resolve import pair_probability, score_against_index
 from linkage.schema import default_schema
 from linkage.table import EncodedTable, table_from_lines
-from linkage.table_ops import take_rows
+from linkage.table_ops import concat_tables, take_rows
 
 ANN = {
     "given_name": "Ann", "family_name": "Lee", "birth_date": "1980-03-07", "sex": "F",
@@ -186,3 +187,34 @@ def test_resolve_reports_zones_and_hides_non_matches_by_default(
     assert {(c.subject_id, c.zone) for c in everyone} == {
         (s, "non_match") for s in stored.subject_ids
     }
+
+
+def test_scores_against_the_index_equal_scores_over_copied_rows(
+    demo_table: EncodedTable, demo_link: LinkResult
+) -> None:
+    stored_rows = np.arange(0, len(demo_table), 2)
+    index = LinkIndex.from_table(
+        take_rows(demo_table, stored_rows), [f"S-{i}" for i in range(len(stored_rows))]
+    )
+    new = take_rows(demo_table, np.arange(1, len(demo_table), 2)[:200])
+    rows, stored = index.candidates(new)
+    scored = score_against_index(index, new, demo_link.model, (rows[:0], rows[:0], rows, stored))
+    copied = concat_tables(new, index.take(stored))
+    expected = pair_probability(demo_link.model, copied, rows, len(new) + np.arange(len(stored)))
+    assert len(rows) > 100
+    assert scored.right.tolist() == (stored + len(new)).tolist()
+    np.testing.assert_array_equal(scored.probability, expected)
+
+
+def test_each_new_record_merges_only_the_subjects_it_matches(
+    secret: LinkageSecret, demo_link: LinkResult
+) -> None:
+    ann_too = {**ANN, "phone": ""}
+    stored = _encode(secret, [("1", ANN), ("2", ann_too), ("3", ZED)])
+    index = LinkIndex.from_table(stored, ["S-a", "S-b", "S-z"])
+    batch = _encode(secret, [("4", ANN), ("5", ZED)], agency="clinic")
+    alone = link_batch(index, take_rows(batch, np.array([1])), demo_link.model)
+    together = link_batch(index, batch, demo_link.model)
+    assert alone.subject_ids == ["S-z"]
+    assert together.subject_ids[1] == "S-z"
+    assert [e.previous_ids for e in together.events] == [("S-a", "S-b")]

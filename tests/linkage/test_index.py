@@ -113,6 +113,28 @@ def test_set_subjects_moves_records_between_subjects() -> None:
     assert index.subject_ids() == {"S-1"}
 
 
+def test_subject_codes_follow_moves_and_name_each_subject_once() -> None:
+    index = LinkIndex.from_table(table_of([{}, {}, {}]), ["S-1", "S-2", "S-1"], NAME_RULE)
+    index.set_subjects({("a", "1"): "S-3"})
+    codes = index.subject_codes(np.arange(3))
+    assert [index.subject_name(c) for c in codes.tolist()] == ["S-1", "S-3", "S-1"]
+    assert codes[0] == codes[2] == index.subject_code("S-1")
+    assert (index.member_count("S-1"), index.member_count("S-2")) == (2, 0)
+    assert index.subject_code("S-unknown") == -1
+
+
+def test_growing_past_capacity_keeps_rows_and_subjects(demo_table: EncodedTable) -> None:
+    index = LinkIndex.empty(demo_table.schema_version, demo_table.key_id)
+    for first in range(0, 6000, 1500):  # the first allocation holds ~5,700 rows
+        rows = np.arange(first, first + 1500)
+        index.upsert(take_rows(demo_table, rows), [f"S-{r}" for r in rows.tolist()])
+    assert len(index) == 6000
+    assert index.subject_of(demo_table.keys()[5999]) == "S-5999"
+    np.testing.assert_array_equal(
+        index.take(np.arange(6000)).filters["given_name"], demo_table.filters["given_name"][:6000]
+    )
+
+
 def test_appended_keys_are_found_before_and_after_the_delta_is_merged(
     demo_table: EncodedTable, monkeypatch: pytest.MonkeyPatch
 ) -> None:
