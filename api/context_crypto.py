@@ -65,6 +65,7 @@ __all__ = [
     "decrypt_context",
     "encrypt_category",
     "encrypt_context",
+    "encrypt_contexts",
     "master_key_id",
     "new_wrapped_data_key",
     "parse_master_key",
@@ -193,13 +194,19 @@ def encrypt_category(
             that are not text.
     """
     _check_key(data_key, DATA_KEY_BYTES, "data key")
+    return _encrypt_category(AESGCM(data_key), fields, agency, record_id, category)
+
+
+def _encrypt_category(
+    aead: AESGCM, fields: Mapping[str, str], agency: str, record_id: str, category: str
+) -> bytes:
     if category not in CONTEXT_CATEGORIES:
         raise ContextCryptoError("context category is not a known data category")
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in fields.items()):
         raise ContextCryptoError(f"context of category {category!r} must map names to text")
     plaintext = orjson.dumps(dict(fields))
     plaintext += b" " * (-len(plaintext) % PAD_BLOCK)
-    return _seal(data_key, plaintext, _aad(b"context", agency, record_id, category))
+    return _seal_with(aead, plaintext, _aad(b"context", agency, record_id, category))
 
 
 def encrypt_context(
@@ -210,12 +217,34 @@ def encrypt_context(
     Returns:
         Category → ciphertext, to be stored beside the record.
     """
-    return {
-        category: encrypt_category(
-            data_key, fields, agency=agency, record_id=record_id, category=category
-        )
-        for category, fields in context.items()
-    }
+    return encrypt_contexts(data_key, [(record_id, context)], agency=agency)[0]
+
+
+def encrypt_contexts(
+    data_key: bytes,
+    contexts: Iterable[tuple[str, Mapping[str, Mapping[str, str]]]],
+    *,
+    agency: str,
+) -> list[dict[str, bytes]]:
+    """Encrypt the context of many records of one agency (a submitted batch).
+
+    Args:
+        data_key: The agency's unwrapped data key.
+        contexts: ``(record_id, context)`` pairs.
+        agency: The owning agency.
+
+    Returns:
+        For each pair, in order, category → ciphertext (as :func:`encrypt_context`).
+    """
+    _check_key(data_key, DATA_KEY_BYTES, "data key")
+    aead = AESGCM(data_key)  # one key schedule for the whole batch
+    return [
+        {
+            category: _encrypt_category(aead, fields, agency, record_id, category)
+            for category, fields in context.items()
+        }
+        for record_id, context in contexts
+    ]
 
 
 def decrypt_category(
@@ -286,8 +315,12 @@ def _aad(purpose: bytes, *parts: str) -> bytes:
 
 
 def _seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    return _seal_with(AESGCM(key), plaintext, aad)
+
+
+def _seal_with(aead: AESGCM, plaintext: bytes, aad: bytes) -> bytes:
     nonce = os.urandom(_NONCE_BYTES)
-    return bytes([_VERSION]) + nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+    return bytes([_VERSION]) + nonce + aead.encrypt(nonce, plaintext, aad)
 
 
 def _open(key: bytes, blob: bytes, aad: bytes) -> bytes:

@@ -12,49 +12,20 @@ shown only when it looks like a machine name (lowercase ASCII, digits, ``_.-``, 
 most 64 characters, no run of three digits, no ``@``); otherwise it is withheld.
 A record id is shown only when it passed the record-id rules below.
 
-**Plaintext rules** (reason ``looks_like_plaintext``; what a privacy officer expects
-of a hub that must never hold raw identifiers):
+Values that look like plaintext identifiers (reason ``looks_like_plaintext``:
+tokens that are not tokens, filters that are base64-wrapped text, unexpected
+top-level fields, record ids that read as an SSN, phone, date, e-mail or name,
+context keys naming a direct identifier) are refused by the rules of
+:mod:`api.plaintext_rules`, which explains each of them.
 
-* *Tokens* must be exactly 16 lowercase hex digits (64-bit truncated HMACs). Any
-  other string or number where a token belongs is refused. A 16-digit decimal
-  number is indistinguishable from a token and passes: about 1 token in 1,850 is
-  all digits, so refusing them would refuse honest records.
-* *Filters* must be canonical base64. A string that is not, or that decodes to a
-  length no filter can have (a multiple of 8 bytes between 8 and 2,048), is
-  refused as plaintext; a plausible filter of the wrong size for the schema is
-  ``malformed_filter``. Under a ``balance`` schema every filter holds exactly
-  half of its bits set (the filter joined with its complement), so any other bit
-  count means base64-wrapped plaintext or an unhardened filter, both refused: a
-  random blob of the right length passes this by chance only about 1 time in 30,
-  and ASCII text (high bit always clear) practically never. Without a schema only
-  the structural checks apply, so the service should always pass its schema.
-* *Top-level fields* other than the seven the encoder writes (``"given_name"``,
-  ``"dob"``, ``"ssn"``, …) are refused: the encoder never writes them, so they are
-  a leak or a bug, and the safe reading is the alarming one.
-* *Record ids* must be opaque agency keys. Refused when they contain ``@``
-  (e-mail), an SSN (``123-45-6789``, a run of exactly 9 digits), a US phone
-  (``(555) 123-4567``, a run of 10 digits, or 11 beginning with 1), a valid
-  calendar date (``1980-01-02``, ``01/02/1980``, an isolated run of 8 digits that
-  reads as YYYYMMDD or MMDDYYYY), or two alphabetic words separated by a space or
-  comma (``"Smith, John"``). Date-stamped incident numbers are refused too: the
-  hub cannot tell an incident date from a birth date, and agencies can issue
-  undated ids.
-* *Context* values are free text by design (encrypted at rest, released per
-  category by policy), so they are not scanned. Context *keys* that name a direct
-  identifier are refused by name: an SSN (any spelling) in every category,
-  because no responder needs it and linkage already has its encoding; names,
-  birth date, address, postcode, phone and e-mail everywhere except ``identity``,
-  the category that policy treats as identifying (display name, aliases), so
-  they cannot ride under a more widely shared category such as ``housing``. Sex
-  and city are left alone: they identify little and have clinical and housing
-  uses.
+Well-formed lines, the bulk of every honest batch, take a fast path that only
+*accepts* (a whole ``tokens`` or ``filters`` object at once, with no message
+built); anything it does not accept goes through the explaining checks, so the
+problems reported are exactly those of the slow path.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import datetime
 import functools
 import re
 from collections import Counter
@@ -65,6 +36,15 @@ from typing import Any
 
 import orjson
 
+from api.plaintext_rules import (
+    TOKEN,
+    accepted_filters,
+    filter_base64_chars,
+    filter_problem,
+    identifier_key_problem,
+    record_id_plaintext_kind,
+    token_item_problem,
+)
 from linkage.records import CONTEXT_CATEGORIES, EncodedRecord
 from linkage.schema import FIELD_TOKENS, IDENTIFIER_FIELDS, LinkageSchema, default_schema
 from linkage.table import MULTI_TOKENS
@@ -107,10 +87,8 @@ REASONS: Mapping[str, str] = MappingProxyType(
 
 _ENVELOPE = ("schema_version", "key_id", "agency", "record_id")
 _TOP_LEVEL = frozenset({*_ENVELOPE, "tokens", "filters", "context"})
-_TOKEN = re.compile(r"[0-9a-f]{16}")
-_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 _SAFE_NAME = re.compile(r"[a-z][a-z0-9_.\-]{0,63}")
-_FILTER_BYTES_RANGE = (8, 2048)  # schema filter_bits in [64, 8192], doubled when balanced
+_HEX = re.compile(r"[0-9a-f]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +212,8 @@ class _Expected:
     token_names: frozenset[str]
     filter_bytes: Mapping[str, int | None]
     balanced: bool
+    #: Filters of a known, possible size: name -> (bytes, base64 characters).
+    fast_filters: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @functools.lru_cache(maxsize=32)
@@ -241,8 +221,13 @@ def _expected(schema: LinkageSchema | None) -> _Expected:
     if schema is None:
         names = allowed_filter_bytes(default_schema())
         return _Expected(allowed_token_names(None), dict.fromkeys(names), balanced=False)
-    sizes: dict[str, int | None] = dict(allowed_filter_bytes(schema))
-    return _Expected(allowed_token_names(schema), sizes, schema.hardening == "balance")
+    sizes = allowed_filter_bytes(schema)
+    fast = {
+        name: (size, chars)
+        for name, size in sizes.items()
+        if (chars := filter_base64_chars(size)) is not None
+    }
+    return _Expected(allowed_token_names(schema), dict(sizes), schema.hardening == "balance", fast)
 
 
 def _safe_name(name: object) -> str | None:
@@ -257,106 +242,6 @@ def _shown(name: object) -> str:
     return repr(shown) if shown else "(name withheld)"
 
 
-# --- record ids -------------------------------------------------------------------
-
-_SSN = re.compile(r"(?<!\d)\d{3}[- ]\d{2}[- ]\d{4}(?!\d)")
-_PHONE = re.compile(r"(?<!\d)\(?\d{3}\)?[ .-]?\d{3}[ .-]\d{4}(?!\d)")
-_YMD = re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
-_MDY = re.compile(r"(?<!\d)(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|(?<=/)\d{2})(?!\d)")
-_NAME_WORDS = re.compile(r"[^\W\d_]{2,}(?:\s*,\s*|\s+)[^\W\d_]{2,}")
-_DIGIT_RUN = re.compile(r"\d+")
-
-
-def _is_date(year: int, month: int, day: int) -> bool:
-    if year < 100:
-        year += 1900
-    if not 1900 <= year <= 2099:
-        return False
-    try:
-        datetime.date(year, month, day)
-    except ValueError:
-        return False
-    return True
-
-
-def _has_date(text: str) -> bool:
-    for y, m, d in _YMD.findall(text):
-        if _is_date(int(y), int(m), int(d)):
-            return True
-    for a, _, b, y in _MDY.findall(text):
-        if _is_date(int(y), int(a), int(b)) or _is_date(int(y), int(b), int(a)):
-            return True
-    return False
-
-
-def _digit_run_kind(run: str) -> str | None:
-    if len(run) == 9:
-        return "an SSN"
-    if len(run) == 10 or (len(run) == 11 and run.startswith("1")):
-        return "a phone number"
-    # Eight digits are a date only with a four-digit year (zero-padded counters
-    # such as MRN00000101 must not read as 1900-01-01).
-    if len(run) == 8 and (
-        (run[0] != "0" and _is_date(int(run[:4]), int(run[4:6]), int(run[6:])))
-        or (run[4] != "0" and _is_date(int(run[4:]), int(run[:2]), int(run[2:4])))
-    ):
-        return "a date"
-    return None
-
-
-def record_id_plaintext_kind(record_id: str) -> str | None:
-    """What plaintext identifier ``record_id`` looks like, or ``None`` if it looks opaque.
-
-    Returns:
-        A short description safe to show ("an SSN", "a date", ...), never the value.
-    """
-    if "@" in record_id:
-        return "an e-mail address"
-    if _SSN.search(record_id):
-        return "an SSN"
-    if _PHONE.search(record_id):
-        return "a phone number"
-    if _has_date(record_id):
-        return "a date"
-    for run in _DIGIT_RUN.findall(record_id):
-        kind = _digit_run_kind(run)
-        if kind:
-            return kind
-    if _NAME_WORDS.search(record_id):
-        return "a person's name"
-    return None
-
-
-# --- context keys -----------------------------------------------------------------
-
-_SSN_KEYS = frozenset(
-    {"ssn", "ssn_last4", "last4_ssn", "social_security", "social_security_number",
-     "social_security_no", "soc_sec_no", "ss_number", "ss_no"}
-)  # fmt: skip
-_IDENTITY_ONLY_KEYS = frozenset(
-    {"given_name", "first_name", "firstname", "fname", "forename",
-     "middle_name", "middlename", "mname", "middle_initial",
-     "family_name", "last_name", "lastname", "surname", "lname",
-     "name", "full_name", "fullname", "legal_name",
-     "birth_date", "birthdate", "date_of_birth", "dob", "birthday",
-     "street_address", "address", "home_address", "residence_address",
-     "address_1", "address_2", "address1", "address2",
-     "postcode", "postal_code", "zip", "zipcode", "zip_code",
-     "phone", "phone_number", "telephone", "mobile", "cell_phone", "home_phone",
-     "email", "email_address", "e_mail"}
-)  # fmt: skip
-
-
-def _identifier_key_problem(category: str, key: str) -> str | None:
-    """Why a context key names a direct identifier not allowed in ``category``."""
-    normal = re.sub(r"[^a-z0-9]+", "_", key.lower()).strip("_")
-    if normal in _SSN_KEYS:
-        return "an SSN is never accepted as context, in any category"
-    if normal in _IDENTITY_ONLY_KEYS and category != "identity":
-        return "direct identifiers are accepted as context only under 'identity'"
-    return None
-
-
 # --- one line ---------------------------------------------------------------------
 
 
@@ -368,6 +253,14 @@ class _Rules:
     expected: _Expected
     generic: _Expected
     limits: SubmissionLimits
+    #: Per batch (never kept beyond it): context key -> why it names an identifier.
+    key_problems: dict[tuple[str, str], str | None] = field(default_factory=dict)
+
+    @property
+    def envelope(self) -> tuple[str, str, str] | None:
+        """The expected envelope, when every part is non-empty (else no fast path)."""
+        parts = (self.schema_version, self.key_id, self.agency)
+        return parts if all(parts) else None
 
 
 @dataclass(slots=True)
@@ -380,8 +273,14 @@ class _Line:
     problems: list[RecordProblem] = field(default_factory=list)
     record: EncodedRecord | None = None
 
-    def add(self, reason: str, where: str | None = None, message: str | None = None) -> None:
+    def add(
+        self, reason: str, where: str | tuple[object, ...] | None = None, message: str = ""
+    ) -> None:
+        """Record a problem; ``where`` is a field name or the parts of a field path
+        (made safe to show only here, so that well-formed lines never pay for it)."""
         text = message or REASONS[reason]
+        if isinstance(where, tuple):
+            where = _path(*where)
         shown = where or None  # "" when no part of the path is safe to show
         self.problems.append(RecordProblem(self.number, self.record_id, reason, shown, text))
 
@@ -397,28 +296,41 @@ def _path(*parts: object) -> str:
     return ".".join(shown)
 
 
-def _check_line(number: int, raw: bytes, rules: _Rules) -> _Line:
+_TOO_LARGE = object()  # a line over the size limit, never parsed
+
+
+def _parse(raw: bytes, limits: SubmissionLimits) -> object:
+    """The line's JSON value (``None`` if it is not JSON, ``_TOO_LARGE`` if too long)."""
+    if len(raw) > limits.max_line_bytes:
+        return _TOO_LARGE
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _check_line(number: int, obj: object, filters_accepted: bool, rules: _Rules) -> _Line:
+    """Check one parsed line (``filters_accepted``: its filters passed the batch check)."""
     line = _Line(number)
-    if len(raw) > rules.limits.max_line_bytes:
+    if obj is _TOO_LARGE:
         line.add("record_too_large", None, f"the line exceeds {rules.limits.max_line_bytes} bytes")
         return line
-    try:
-        obj = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        obj = None
     if not isinstance(obj, dict):
         line.add("invalid_json")
         return line
     _check_record_id(line, obj.get("record_id"), rules.limits)
     version_ok = _check_envelope(line, obj, rules)
     expected = rules.expected if version_ok else rules.generic
-    _check_tokens(line, obj.get("tokens", {}), expected, rules.limits)
-    _check_filters(line, obj.get("filters", {}), expected, rules.limits)
-    _check_context(line, obj.get("context", {}), rules.limits)
+    tokens, filters = obj.get("tokens", {}), obj.get("filters", {})
+    if not _well_formed_tokens(tokens, expected, rules.limits):
+        _check_tokens(line, tokens, expected, rules.limits)
+    if not (version_ok and filters_accepted):
+        _check_filters(line, filters, expected, rules.limits)
+    _check_context(line, obj.get("context", {}), rules)
     if not line.problems:
         line.record = EncodedRecord(
             obj["schema_version"], obj["key_id"], obj["agency"], obj["record_id"],
-            obj.get("tokens", {}), obj.get("filters", {}), obj.get("context", {}),
+            tokens, filters, obj.get("context", {}),
         )  # fmt: skip
     return line
 
@@ -448,6 +360,9 @@ def _check_record_id(line: _Line, record_id: object, limits: SubmissionLimits) -
 
 def _check_envelope(line: _Line, obj: dict[str, Any], rules: _Rules) -> bool:
     """Check the envelope fields; return whether the schema version is the expected one."""
+    declared = (obj.get("schema_version"), obj.get("key_id"), obj.get("agency"))
+    if declared == rules.envelope and _TOP_LEVEL.issuperset(obj):
+        return True  # the common case: all three as expected (and non-empty)
     for key in _ENVELOPE[:3]:
         if not isinstance(obj.get(key), str) or not obj[key]:
             line.add("missing_field", key, f"{key!r} is missing, empty or not a string")
@@ -469,6 +384,28 @@ def _check_envelope(line: _Line, obj: dict[str, Any], rules: _Rules) -> bool:
 
 
 # --- tokens and filters -----------------------------------------------------------
+
+
+def _well_formed_tokens(tokens: object, expected: _Expected, limits: SubmissionLimits) -> bool:
+    """Fast acceptance of a whole ``tokens`` object: ``True`` only when
+    :func:`_check_tokens` would find nothing (``False`` just means "look closer")."""
+    if type(tokens) is not dict or len(tokens) > limits.max_tokens:
+        return False
+    if not expected.token_names.issuperset(tokens):
+        return False
+    values = [value for name, value in tokens.items() if name not in MULTI_TOKENS]
+    for name in MULTI_TOKENS.intersection(tokens):
+        alternatives = tokens[name]
+        if type(alternatives) is not list:
+            return False
+        if not 1 <= len(alternatives) <= limits.max_token_alternatives:
+            return False
+        values += alternatives
+    try:
+        joined = "".join(values)  # a TypeError for anything but text
+    except TypeError:
+        return False
+    return set(map(len, values)) <= {16} and _HEX.fullmatch(joined) is not None
 
 
 def _check_tokens(
@@ -493,12 +430,12 @@ def _check_tokens(
 def _plain_token_ok(name: str, value: object, limits: SubmissionLimits) -> bool:
     """Fast acceptance of a well-formed token (the slow path explains refusals)."""
     if isinstance(value, str):
-        return name not in MULTI_TOKENS and _TOKEN.fullmatch(value) is not None
+        return name not in MULTI_TOKENS and TOKEN.fullmatch(value) is not None
     return (
         isinstance(value, list)
         and name in MULTI_TOKENS
         and 1 <= len(value) <= limits.max_token_alternatives
-        and all(isinstance(v, str) and _TOKEN.fullmatch(v) for v in value)
+        and all(isinstance(v, str) and TOKEN.fullmatch(v) for v in value)
     )
 
 
@@ -513,7 +450,7 @@ def _token_problems(name: str, value: object, limits: SubmissionLimits) -> list[
             problems.append(("malformed_token", f"must list 1 to {n} alternatives"))
     elif name in MULTI_TOKENS:
         problems.append(("malformed_token", "must be a list of alternative tokens"))
-    kinds = {_token_item_problem(item) for item in items}
+    kinds = {token_item_problem(item) for item in items}
     if "looks_like_plaintext" in kinds:
         problems.append(
             ("looks_like_plaintext", "is not 16 lowercase hex digits: plaintext is refused")
@@ -521,14 +458,6 @@ def _token_problems(name: str, value: object, limits: SubmissionLimits) -> list[
     if "malformed_token" in kinds:
         problems.append(("malformed_token", "must be a hex string or a list of them"))
     return problems
-
-
-def _token_item_problem(item: object) -> str | None:
-    if isinstance(item, str) and _TOKEN.fullmatch(item):
-        return None
-    if isinstance(item, (str, int, float)) and not isinstance(item, bool):
-        return "looks_like_plaintext"
-    return "malformed_token"
 
 
 def _check_filters(
@@ -542,7 +471,7 @@ def _check_filters(
         return
     for name, value in filters.items():
         known = name in expected.filter_bytes
-        found = _filter_problem(value, expected.filter_bytes.get(name), expected.balanced)
+        found = filter_problem(value, expected.filter_bytes.get(name), expected.balanced)
         if known and not found:
             continue
         where = _path("filters", name)
@@ -552,48 +481,23 @@ def _check_filters(
             line.add(found[0], where, f"filter {_shown(name)} {found[1]}")
 
 
-def _filter_problem(value: object, size: int | None, balanced: bool) -> tuple[str, str] | None:
-    """Why ``value`` is not a filter of ``size`` bytes (any plausible size if ``None``)."""
-    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-        return "malformed_filter", "must be a base64 string"
-    if not isinstance(value, str) or not value or not _BASE64.fullmatch(value):
-        return "looks_like_plaintext", "is not base64: plaintext is refused where a filter belongs"
-    try:
-        raw = base64.b64decode(value, validate=True)
-    except binascii.Error:  # pragma: no cover - the pattern admits only valid base64
-        return "looks_like_plaintext", "is not base64: plaintext is refused"
-    lo, hi = _FILTER_BYTES_RANGE
-    if len(raw) % 8 or not lo <= len(raw) <= hi:
-        return "looks_like_plaintext", "decodes to a length no filter has: plaintext is refused"
-    if size is not None and len(raw) != size:
-        return "malformed_filter", f"has the wrong length (the schema's filter has {size} bytes)"
-    ones = int.from_bytes(raw, "little").bit_count()
-    if balanced and ones * 2 != len(raw) * 8:
-        return "looks_like_plaintext", (
-            "is not a balanced filter (exactly half of its bits set): "
-            "plaintext and unhardened encodings are refused"
-        )
-    if ones in (0, len(raw) * 8):
-        return "malformed_filter", "has no bit set or every bit set"
-    return None
-
-
 # --- context ----------------------------------------------------------------------
 
 
-def _check_context(line: _Line, context: object, limits: SubmissionLimits) -> None:
+def _check_context(line: _Line, context: object, rules: _Rules) -> None:
+    limits = rules.limits
     if not isinstance(context, dict):
         line.add("malformed_context", "context", "'context' must be an object of categories")
         return
     size = 0
     for category, fields in context.items():
-        where = _path("context", category)
+        where = ("context", category)
         if category not in CONTEXT_CATEGORIES:
             line.add("unknown_category", where, f"{_shown(category)} is not a data category")
         if not isinstance(fields, dict):
             line.add("malformed_context", where, "a category must map field names to text")
             continue
-        size += len(category) + _check_context_fields(line, category, fields, limits)
+        size += len(category) + _check_context_fields(line, category, fields, rules)
     if size > limits.max_context_bytes_per_record:
         line.add(
             "record_too_large",
@@ -602,20 +506,21 @@ def _check_context(line: _Line, context: object, limits: SubmissionLimits) -> No
         )
 
 
-def _check_context_fields(
-    line: _Line, category: str, fields: dict[str, Any], limits: SubmissionLimits
-) -> int:
+def _check_context_fields(line: _Line, category: str, fields: dict[str, Any], rules: _Rules) -> int:
     """Check one category's fields; return their size in bytes."""
+    limits, memo = rules.limits, rules.key_problems
     if len(fields) > limits.max_context_fields_per_category:
         n = limits.max_context_fields_per_category
-        line.add("malformed_context", _path("context", category), f"more than {n} fields")
+        line.add("malformed_context", ("context", category), f"more than {n} fields")
     size = 0
     for key, value in fields.items():
-        where = _path("context", category, key)
+        where = ("context", category, key)
         if not 1 <= len(key) <= limits.max_context_key_chars:
             n = limits.max_context_key_chars
             line.add("malformed_context", where, f"field names must be 1 to {n} characters")
-        why = _identifier_key_problem(category, key)
+        if (category, key) not in memo:
+            memo[(category, key)] = identifier_key_problem(category, key)
+        why = memo[(category, key)]
         if why:
             line.add("looks_like_plaintext", where, f"context field {_shown(key)}: {why}")
         if not isinstance(value, str):
@@ -680,8 +585,17 @@ def validate_batch(
     records: list[EncodedRecord] = []
     problems: list[RecordProblem] = []
     first_line: dict[str, int] = {}
-    for number, raw in _split_lines(body, limits):
-        line = _check_line(number, raw, rules)
+    lines = _split_lines(body, limits)
+    parsed = [_parse(raw, limits) for _number, raw in lines]
+    filters = [obj.get("filters", {}) if type(obj) is dict else None for obj in parsed]
+    accepted = accepted_filters(
+        filters,
+        rules.expected.fast_filters,
+        balanced=rules.expected.balanced,
+        max_filters=limits.max_filters,
+    )
+    for (number, _raw), obj, filters_ok in zip(lines, parsed, accepted, strict=True):
+        line = _check_line(number, obj, filters_ok, rules)
         _check_duplicate(line, first_line)
         problems.extend(line.problems)
         if line.record is not None:

@@ -13,7 +13,7 @@ import binascii
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -21,7 +21,17 @@ import orjson
 
 from linkage.errors import EncodedDataError, IncompatibleEncodingError
 
-__all__ = ["MULTI_TOKENS", "MULTI_WIDTH", "EncodedTable", "load_encoded_files", "table_from_lines"]
+if TYPE_CHECKING:
+    from linkage.records import EncodedRecord
+
+__all__ = [
+    "MULTI_TOKENS",
+    "MULTI_WIDTH",
+    "EncodedTable",
+    "load_encoded_files",
+    "table_from_lines",
+    "table_from_records",
+]
 
 MULTI_TOKENS = frozenset({"given_name.canonical", "family_name.parts"})
 MULTI_WIDTH = 3
@@ -252,6 +262,20 @@ def table_from_lines(lines: Iterable[bytes | str], *, source: str = "<input>") -
     for number, line in enumerate(lines, start=1):
         if line.strip():
             builder.add(_loads(line, f"{source}:{number}"), f"{source}:{number}")
+    return builder.build()
+
+
+def table_from_records(
+    records: Iterable[EncodedRecord], *, source: str = "<input>"
+) -> EncodedTable:
+    """Build a table from parsed records, without a round trip through JSON."""
+    builder = _Builder()
+    for number, r in enumerate(records, start=1):
+        obj = {
+            "schema_version": r.schema_version, "key_id": r.key_id, "agency": r.agency,
+            "record_id": r.record_id, "tokens": r.tokens, "filters": r.filters,
+        }  # fmt: skip
+        builder.add(obj, f"{source}:{number}")
     return builder.build()
 
 

@@ -31,7 +31,7 @@ import orjson
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from api.context_crypto import encrypt_context, unwrap_data_key
+from api.context_crypto import encrypt_contexts, unwrap_data_key
 from api.db import session_scope
 from api.errors import InvalidRequest, NotFound, NotReady
 from api.metrics import Metrics
@@ -54,11 +54,10 @@ from linkage.incremental import Candidate, link_batch, resolve
 from linkage.index import LinkIndex
 from linkage.model import FellegiSunterModel
 from linkage.pipeline import LinkSettings
-from linkage.records import EncodedRecord
 from linkage.row_codec import row_blobs, table_from_blobs
 from linkage.schema import default_schema
 from linkage.subjects import new_subject_id
-from linkage.table import EncodedTable, table_from_lines
+from linkage.table import EncodedTable, table_from_records
 
 __all__ = ["LinkService", "SubmitOutcome"]
 
@@ -91,6 +90,24 @@ class SubmitOutcome:
                 for r, s, p in self.links
             ],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A validated record in its stored form, made before the linking lock."""
+
+    record_id: str
+    schema_version: str
+    key_id: str
+    encoding: bytes  # row blob
+    context: dict[str, bytes]  # category -> ciphertext
+
+    def linked(self, subject_id: str, match_probability: float) -> NewRecord:
+        """The row to write once linking has chosen the subject."""
+        return NewRecord(
+            self.record_id, self.schema_version, self.key_id, self.encoding,
+            subject_id, match_probability, self.context,
+        )  # fmt: skip
 
 
 @dataclass
@@ -232,7 +249,12 @@ class LinkService:
         return _declared(body, "key_id")
 
     def submit(self, principal: Principal, body: bytes) -> SubmitOutcome:
-        """Validate, link and store one batch of the steward's agency."""
+        """Validate, link and store one batch of the steward's agency.
+
+        Validation, the columnar table, the row blobs and context encryption
+        depend on the batch alone, so they run before the linking lock: other
+        threads and processes keep linking meanwhile.
+        """
         batch = validate_batch(
             body,
             agency=principal.agency,
@@ -241,22 +263,34 @@ class LinkService:
             schema=self.schema,
             limits=self.limits,
         )
-        records = list(batch.records)
-        table = table_from_lines([r.to_json() for r in records], source="batch")
+        records = batch.records
+        table = table_from_records(records, source="batch")
+        data_key = self._data_key(principal.agency)
+        contexts = encrypt_contexts(
+            data_key, [(r.record_id, r.context) for r in records], agency=principal.agency
+        )
+        rows = [
+            _Prepared(r.record_id, r.schema_version, r.key_id, blob, context)
+            for r, blob, context in zip(records, row_blobs(table), contexts, strict=True)
+        ]
         with self._lock:
-            return self._submit(principal, records, table)
+            return self._submit(principal, rows, table)
 
     def _submit(
-        self, principal: Principal, records: list[EncodedRecord], table: EncodedTable
+        self, principal: Principal, rows: list[_Prepared], table: EncodedTable
     ) -> SubmitOutcome:
         with self.write() as (session, state):
             self._claim_key(state, table.key_id)
             outcome = self._link(session, table)
-            data_key = self._data_key(session, principal.agency)
             created, updated = upsert_records(
                 session,
                 principal.agency,
-                self._new_rows(records, table, outcome, data_key),
+                [
+                    row.linked(subject, float(p))
+                    for row, subject, p in zip(
+                        rows, outcome.subject_ids, outcome.match_probability, strict=True
+                    )
+                ],
                 state.seq,
             )
             move_subjects(
@@ -265,7 +299,7 @@ class LinkService:
             queued = review.record_events_and_review(session, outcome)
         assert self.index is not None  # noqa: S101 - set by _claim_key
         self.index.apply(outcome)
-        self.metrics.linked.inc(len(records))
+        self.metrics.linked.inc(len(rows))
         self.metrics.records.set(len(self.index))
         links = [
             (rid, s, float(p))
@@ -304,32 +338,15 @@ class LinkService:
             subjects.append(current or new_subject_id([key], set()))
         return _Unlinked(self.index.generation, table, subjects, np.zeros(len(table)))
 
-    def _data_key(self, session: Session, agency: str) -> bytes:
-        if agency not in self._data_keys:
-            row = get_agency(session, agency)
-            master = self.settings.master_key_bytes()
-            self._data_keys[agency] = unwrap_data_key(master, row.wrapped_data_key, agency)
-        return self._data_keys[agency]
-
-    @staticmethod
-    def _new_rows(
-        records: Sequence[EncodedRecord], table: EncodedTable, outcome: Any, data_key: bytes
-    ) -> list[NewRecord]:
-        blobs = row_blobs(table)
-        return [
-            NewRecord(
-                r.record_id,
-                r.schema_version,
-                r.key_id,
-                blob,
-                subject,
-                float(p),
-                encrypt_context(data_key, r.context, agency=r.agency, record_id=r.record_id),
-            )
-            for r, blob, subject, p in zip(
-                records, blobs, outcome.subject_ids, outcome.match_probability, strict=True
-            )
-        ]
+    def _data_key(self, agency: str) -> bytes:
+        """The agency's unwrapped context data key (read once per process)."""
+        key = self._data_keys.get(agency)
+        if key is None:
+            with Session(self.engine) as session:
+                wrapped = get_agency(session, agency).wrapped_data_key
+            key = unwrap_data_key(self.settings.master_key_bytes(), wrapped, agency)
+            self._data_keys[agency] = key
+        return key
 
     def retract(self, principal: Principal, record_id: str) -> dict[str, Any]:
         """Retract one record of the principal's agency."""
@@ -360,7 +377,7 @@ class LinkService:
             raise InvalidRequest("resolve takes exactly one encoded record")
         if batch.records[0].context:
             raise InvalidRequest("a resolve query carries identifiers only, no context")
-        table = table_from_lines([batch.records[0].to_json()], source="query")
+        table = table_from_records(batch.records, source="query")
         self.sync()
         with self._lock:
             if self.model is None or self.index is None:
