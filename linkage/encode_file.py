@@ -9,21 +9,26 @@ file renamed into place only when everything succeeded, so a failure never leave
 a partial output file behind.
 
 Large files are encoded by a pool of worker processes (one per core): encoding is
-CPU-bound (HMAC and bit operations) and rows are independent.
+CPU-bound (HMAC and bit operations) and rows are independent. The reading process
+sends each worker only the cells it encodes, and the workers' part files are joined
+into the output inside the kernel (``sendfile``), not through Python buffers.
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
 import multiprocessing
+import operator
 import os
 import re
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 from tqdm import tqdm
@@ -86,8 +91,7 @@ def encode_csv(
             for part, count, statuses in _encode_chunks(
                 rows, encoder, Path(scratch), parallel=parallel
             ):
-                with part.open("rb") as piece:
-                    shutil.copyfileobj(piece, sink)
+                _append(part, sink)
                 part.unlink()
                 report.records += count
                 report.missing.update(statuses["missing"])
@@ -102,16 +106,54 @@ def encode_csv(
     return report
 
 
+def _append(part: Path, sink: BinaryIO) -> None:
+    """Append a part file to the output, copied inside the kernel where it can be."""
+    sink.flush()  # a fallback copy may have left bytes in the sink's buffer
+    with part.open("rb") as piece:
+        size = os.fstat(piece.fileno()).st_size
+        offset = 0
+        try:
+            while offset < size:
+                sent = os.sendfile(sink.fileno(), piece.fileno(), offset, size - offset)
+                if sent == 0:
+                    break
+                offset += sent
+        except OSError:  # no sendfile to this sink: copy through user space
+            pass
+        piece.seek(offset)
+        shutil.copyfileobj(piece, sink)
+
+
 def encode_rows(
     encoder: RecordEncoder, rows: Sequence[Row]
 ) -> tuple[list[bytes], dict[str, Counter[str]]]:
     """Encode rows in this process; return JSON lines and per-field status counts."""
+    names = [spec.name for spec in encoder.schema.fields]
+    return _encode_field_rows(
+        encoder,
+        [
+            (
+                record_id,
+                [values.get(name, "") for name in names],
+                orjson.dumps(ctx) if ctx else _NO_CONTEXT,
+            )
+            for record_id, values, ctx in rows
+        ],
+    )
+
+
+#: A row as the reader hands it on: record id, raw values in schema field order, and
+#: the record's context already serialised (a list pickles smaller than a dict).
+_FieldRow = tuple[str, Sequence[str], bytes]
+_NO_CONTEXT = b"{}"
+
+
+def _encode_field_rows(
+    encoder: RecordEncoder, rows: Sequence[_FieldRow]
+) -> tuple[list[bytes], dict[str, Counter[str]]]:
     counts: Counter[str] = Counter()
-    empty = b"{}"
-    lines = [
-        encoder.encode_line(record_id, values, orjson.dumps(ctx) if ctx else empty, counts)
-        for record_id, values, ctx in rows
-    ]
+    encode = encoder.encode_values
+    lines = [encode(record_id, values, ctx, counts) for record_id, values, ctx in rows]
     statuses: dict[str, Counter[str]] = {"missing": Counter(), "unparseable": Counter()}
     for key, count in counts.items():
         state, field_name = key.split(":", 1)
@@ -123,18 +165,19 @@ _WORKER: RecordEncoder | None = None
 _Statuses = dict[str, Counter[str]]
 
 
-def _worker_encode(job: tuple[Path, Sequence[Row]]) -> tuple[Path, int, _Statuses]:
+def _worker_encode(job: tuple[Path, Sequence[_FieldRow]]) -> tuple[Path, int, _Statuses]:
     """Encode one chunk into its own part file; only counts travel back."""
     assert _WORKER is not None  # set before the fork  # noqa: S101
     part, rows = job
-    lines, statuses = encode_rows(_WORKER, rows)
+    lines, statuses = _encode_field_rows(_WORKER, rows)
+    lines.append(b"")
     with part.open("wb") as handle:
-        handle.write(b"".join(line + b"\n" for line in lines))
-    return part, len(lines), statuses
+        handle.write(b"\n".join(lines))
+    return part, len(rows), statuses
 
 
 def _encode_chunks(
-    rows: Iterator[Row], encoder: RecordEncoder, scratch: Path, *, parallel: bool
+    rows: Iterator[_FieldRow], encoder: RecordEncoder, scratch: Path, *, parallel: bool
 ) -> Iterator[tuple[Path, int, _Statuses]]:
     """Encode chunk by chunk into part files under ``scratch``, in input order.
 
@@ -163,20 +206,14 @@ def _set_worker(encoder: RecordEncoder | None) -> None:
     _WORKER = encoder
 
 
-def _chunked(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
-    chunk: list[Row] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
+def _chunked(rows: Iterator[_FieldRow], size: int) -> Iterator[list[_FieldRow]]:
+    while chunk := list(itertools.islice(rows, size)):
         yield chunk
 
 
 def _read_rows(
     source: Path, encoder: RecordEncoder, context: dict[str, Sequence[str]], report: EncodeReport
-) -> Iterator[Row]:
+) -> Iterator[_FieldRow]:
     """Validate the header eagerly, then return a lazy iterator of good rows."""
     try:
         handle = source.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
@@ -224,10 +261,10 @@ def _good_rows(
     encoder: RecordEncoder,
     context: dict[str, Sequence[str]],
     report: EncodeReport,
-) -> Iterator[Row]:
+) -> Iterator[_FieldRow]:
     schema = encoder.schema
     rid_col = index[schema.record_id_column]
-    field_cols = {f.name: [index[c] for c in f.columns] for f in schema.fields}
+    field_values = _field_values([[index[c] for c in f.columns] for f in schema.fields])
     ctx_cols = {cat: [(c, index[c]) for c in cols] for cat, cols in context.items()}
     width = len(index)
     seen: set[str] = set()
@@ -240,19 +277,41 @@ def _good_rows(
             except csv.Error:
                 report.skipped_rows["malformed CSV row"] += 1
                 continue
-            reason = _row_problem(row, width, rid_col, seen)
-            if reason:
-                report.skipped_rows[reason] += 1
-                continue
-            values = {
-                f: " ".join(row[i] for i in cols if row[i].strip())
-                for f, cols in field_cols.items()
-            }
-            ctx = {
-                cat: {c: row[i] for c, i in cols if row[i].strip()}
-                for cat, cols in ctx_cols.items()
-            }
-            yield row[rid_col].strip(), values, {k: v for k, v in ctx.items() if v}
+            # The usual row (right width, a record id, UTF-8, new id) is settled by the
+            # first test; _row_problem names what is wrong with any other.
+            record_id = row[rid_col].strip() if len(row) == width else ""
+            if not record_id or record_id in seen or _undecodable("".join(row)):
+                reason = _row_problem(row, width, rid_col, seen)
+                if reason:
+                    report.skipped_rows[reason] += 1
+                    continue
+                record_id = row[rid_col].strip()
+            seen.add(record_id)
+            yield (
+                record_id,
+                field_values(row),
+                _context_json(row, ctx_cols) if ctx_cols else _NO_CONTEXT,
+            )
+
+
+def _field_values(columns: list[list[int]]) -> Callable[[list[str]], Sequence[str]]:
+    """A function from a CSV row to its raw field values, in schema field order.
+
+    A field read from several columns joins their non-blank cells with spaces; a field
+    of one column is that cell as it is (a blank cell is missing either way).
+    """
+    if any(len(cols) != 1 for cols in columns):
+        return lambda row: [" ".join(row[i] for i in cols if row[i].strip()) for cols in columns]
+    singles = [cols[0] for cols in columns]
+    if len(singles) > 1:  # itemgetter of one index returns the cell, not a tuple
+        return operator.itemgetter(*singles)
+    return lambda row: [row[i] for i in singles]
+
+
+def _context_json(row: list[str], ctx_cols: dict[str, list[tuple[str, int]]]) -> bytes:
+    ctx = {cat: {c: row[i] for c, i in cols if row[i].strip()} for cat, cols in ctx_cols.items()}
+    ctx = {k: v for k, v in ctx.items() if v}
+    return orjson.dumps(ctx) if ctx else _NO_CONTEXT
 
 
 def _row_problem(row: list[str], width: int, rid_col: int, seen: set[str]) -> str | None:
@@ -267,7 +326,6 @@ def _row_problem(row: list[str], width: int, rid_col: int, seen: set[str]) -> st
         return "no record_id"
     if record_id in seen:
         return "repeated record_id"
-    seen.add(record_id)
     return None
 
 

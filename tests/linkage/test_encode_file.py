@@ -5,6 +5,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from linkage import encode_file
 from linkage.encode_file import encode_csv
 from linkage.encoding import RecordEncoder
 from linkage.errors import InputDataError
@@ -81,7 +82,7 @@ def test_failure_midway_leaves_no_partial_output(
     out.write_text("previous good output\n")
     encoder = _encoder(secret)
     calls = {"n": 0}
-    original = encoder.encode_line
+    original = encoder.encode_values
 
     def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
         calls["n"] += 1
@@ -89,7 +90,7 @@ def test_failure_midway_leaves_no_partial_output(
             raise RuntimeError("disk on fire")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(encoder, "encode_line", flaky)
+    monkeypatch.setattr(encoder, "encode_values", flaky)
     with pytest.raises(RuntimeError):
         encode_csv(src, out, encoder)
     assert out.read_text() == "previous good output\n"
@@ -117,3 +118,23 @@ def test_context_columns_ride_verbatim_and_unknown_categories_fail(
         encode_csv(src, out, _encoder(secret), context={"gossip": ["weapons"]})
     with pytest.raises(InputDataError, match="lacks required column"):
         encode_csv(src, out, _encoder(secret), context={"housing": ["shelter_bed"]})
+
+
+def test_pool_and_copy_fallback_write_what_one_process_writes(
+    tmp_path: Path, secret: LinkageSecret, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text("\n".join([HEADER, *(_row(i) for i in range(9000))]) + "\n")
+    encode_csv(src, tmp_path / "serial.jsonl", _encoder(secret))
+    monkeypatch.setattr(encode_file, "_PARALLEL_MIN_BYTES", 0)
+    encode_csv(src, tmp_path / "pool.jsonl", _encoder(secret))
+
+    def no_sendfile(*args: object) -> int:
+        raise OSError("sendfile not supported here")
+
+    monkeypatch.setattr(encode_file.os, "sendfile", no_sendfile)
+    encode_csv(src, tmp_path / "copied.jsonl", _encoder(secret))
+    expected = (tmp_path / "serial.jsonl").read_bytes()
+    assert len(expected.splitlines()) == 9000
+    assert (tmp_path / "pool.jsonl").read_bytes() == expected
+    assert (tmp_path / "copied.jsonl").read_bytes() == expected
