@@ -1,0 +1,69 @@
+"""Locust users for :mod:`benchmarks.bench_service`: resolve queries and a health-check floor.
+
+Run by the benchmark (or by hand) as::
+
+    CROSSWALK_BENCH_TOKEN=… CROSSWALK_BENCH_QUERIES=queries.jsonl CROSSWALK_BENCH_USER_RATE=6 \\
+        locust -f benchmarks/locust_resolve.py --headless -u 50 -r 50 --run-time 60s \\
+        --host http://127.0.0.1:8123 --csv out/resolve ResolveUser
+
+Every user sends at a constant rate (``constant_throughput``), so the offered load is
+``users × CROSSWALK_BENCH_USER_RATE`` requests per second whatever the latency (a
+user whose request outlasts its interval simply falls behind). ``ResolveUser`` posts
+one encoded record per request to ``/v1/subjects/resolve``, cycling through the
+query file (one JSON line each) from a random start; ``HealthzUser`` gets
+``/healthz``, which measures the HTTP stack's own floor on the same server.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+from pathlib import Path
+
+from locust import constant_throughput, task
+from locust.contrib.fasthttp import FastHttpUser
+
+__all__ = ["HealthzUser", "ResolveUser"]
+
+_RATE = float(os.environ.get("CROSSWALK_BENCH_USER_RATE", "6"))
+_QUERIES_FILE = os.environ.get("CROSSWALK_BENCH_QUERIES", "")
+_QUERIES = (
+    [line for line in Path(_QUERIES_FILE).read_text(encoding="utf-8").splitlines() if line.strip()]
+    if _QUERIES_FILE
+    else []
+)
+
+
+class ResolveUser(FastHttpUser):
+    """A responder's gateway resolving one person after another."""
+
+    wait_time = constant_throughput(_RATE)
+
+    def on_start(self) -> None:
+        if not _QUERIES:
+            raise RuntimeError("set CROSSWALK_BENCH_QUERIES to a file of encoded query lines")
+        start = random.randrange(len(_QUERIES))
+        self._queries = itertools.islice(itertools.cycle(_QUERIES), start, None)
+        self._headers = {
+            "Authorization": f"Bearer {os.environ['CROSSWALK_BENCH_TOKEN']}",
+            "Content-Type": "application/json",
+        }
+
+    @task
+    def resolve(self) -> None:
+        """POST one query; a non-200 answer counts as a failure."""
+        self.client.post(
+            "/v1/subjects/resolve", data=next(self._queries), headers=self._headers, name="resolve"
+        )
+
+
+class HealthzUser(FastHttpUser):
+    """The same offered load on ``GET /healthz`` (no token, no database, no linking)."""
+
+    wait_time = constant_throughput(_RATE)
+
+    @task
+    def healthz(self) -> None:
+        """GET the liveness probe."""
+        self.client.get("/healthz", name="healthz")
