@@ -1,8 +1,9 @@
 """The FastAPI application factory.
 
-``create_app(settings)`` wires settings, routers, error handlers and metrics; the
-lifespan builds the database engine (never at import time), brings the schema up
-to date, checks the master key and loads the linkage service's in-memory index.
+``create_app(settings)`` wires settings, routers, error handlers, metrics and
+request ids; the lifespan builds the database engine (never at import time),
+brings the schema up to date, checks the master key, starts the audit sealer
+and loads the linkage service's in-memory index.
 ``crosswalk serve`` runs it with uvicorn; tests build apps with their own
 settings and drive them through ``TestClient``.
 """
@@ -14,10 +15,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.audit.context import RequestIdMiddleware
+from api.audit.service import AuditService
 from api.db import make_engine, upgrade_database
 from api.error_handlers import install_error_handlers
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import admin, health, linkage_runs, records, subjects
+from api.routes import admin, audit, health, linkage_runs, records, subjects
 from api.services.linking import LinkService
 from api.settings import Settings, get_settings
 
@@ -41,12 +44,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         if migrate:
             upgrade_database(engine)
         app.state.engine = engine
+        app.state.audit = AuditService(engine, settings)
+        app.state.audit.start()
         app.state.linking = LinkService(engine, settings, metrics)
         app.state.linking.load()
         try:
             yield
         finally:
             app.state.linking.close()
+            app.state.audit.close()
             engine.dispose()
 
     app = FastAPI(
@@ -58,7 +64,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.settings = settings
     app.state.metrics = metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
-    for module in (health, admin, records, linkage_runs, subjects):
+    for module in (health, admin, records, linkage_runs, subjects, audit):
         app.include_router(module.router)
     return app

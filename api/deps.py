@@ -3,7 +3,10 @@
 ``SessionDep`` gives a request-scoped session that commits when the route
 returns and rolls back on any exception; ``CurrentUser`` authenticates the
 bearer token; :func:`require_roles` builds a dependency that also checks the
-role. Routes declare exactly one of these and stay thin.
+role; ``AuditContextDep`` is the request id and client address for audit
+events. Routes declare exactly one of these and stay thin. A refused token
+(``auth.failure``) or role (``access.denied``) is an audit event written in a
+transaction of its own: there is no act for it to join.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from api.audit import EventKind, RequestContext, record_alone
+from api.audit.context import request_context
 from api.db import session_scope
 from api.errors import AuthenticationError, PermissionDenied
 from api.roles import Role
@@ -23,6 +28,7 @@ from api.services.identity import Principal, authenticate
 from api.settings import Settings
 
 __all__ = [
+    "AuditContextDep",
     "CurrentUser",
     "SessionDep",
     "SettingsDep",
@@ -55,28 +61,61 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+AuditContextDep = Annotated[RequestContext, Depends(request_context)]
+
+
+def _operation(request: Request) -> str:
+    """The route's name (never the concrete path, which may hold a subject id)."""
+    return str(getattr(request.scope.get("route"), "name", "unknown"))
 
 
 def get_current_user(
+    request: Request,
     engine: Annotated[Engine, Depends(get_engine)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    context: AuditContextDep,
 ) -> Principal:
     """Authenticate the bearer token (in its own short transaction)."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise AuthenticationError("a bearer token is required")
-    with Session(engine) as session:
-        return authenticate(session, credentials.credentials)
+    try:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise AuthenticationError("a bearer token is required")
+        with Session(engine) as session:
+            return authenticate(session, credentials.credentials)
+    except AuthenticationError:
+        cause = "missing_token" if credentials is None else "invalid_token"
+        record_alone(
+            engine,
+            EventKind.AUTH_FAILURE,
+            context=context,
+            decision="deny",
+            details={"cause": cause, "operation": _operation(request)},
+        )
+        raise
 
 
 CurrentUser = Annotated[Principal, Depends(get_current_user)]
 
 
-def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+def require_roles(*roles: Role) -> Callable[..., Principal]:
     """A dependency that admits only users holding one of ``roles``."""
     allowed = frozenset(roles)
 
-    def check(user: CurrentUser) -> Principal:
+    def check(
+        user: CurrentUser,
+        request: Request,
+        engine: Annotated[Engine, Depends(get_engine)],
+        context: AuditContextDep,
+    ) -> Principal:
         if user.role not in allowed:
+            record_alone(
+                engine,
+                EventKind.ACCESS_DENIED,
+                actor=user,
+                context=context,
+                decision="deny",
+                rule="role",
+                details={"operation": _operation(request)},
+            )
             raise PermissionDenied("this operation is not open to your role")
         return user
 

@@ -26,6 +26,7 @@ STATUS_BY_ERROR: dict[type[errors.ServiceError], int] = {
     errors.PayloadTooLarge: 413,
     errors.UnsupportedMediaType: 415,
     errors.NotReady: 503,
+    errors.AuditUnavailable: 503,
     errors.ConfigurationError: 500,
 }
 

@@ -11,6 +11,7 @@ Tree::
     ├── PayloadTooLarge        body over the configured limit              → 413
     ├── UnsupportedMediaType   body in the wrong content type              → 415
     ├── NotReady               no linkage model or store not ready yet     → 503
+    ├── AuditUnavailable       the act's audit event cannot be written     → 503
     └── ConfigurationError     settings refused (e.g. a weak master key)   → 500
 
 :mod:`api.error_handlers` maps each class to its status code; a test checks that
@@ -20,6 +21,7 @@ every class here is mapped. Messages never carry identifiers or context values.
 from __future__ import annotations
 
 __all__ = [
+    "AuditUnavailable",
     "AuthenticationError",
     "ConfigurationError",
     "Conflict",
@@ -71,3 +73,7 @@ class NotReady(ServiceError):
 
 class ConfigurationError(ServiceError):
     """The service's settings are refused (never raised by a request's content)."""
+
+
+class AuditUnavailable(ServiceError):
+    """The act's audit event cannot be written, so the act is refused (no log, no act)."""

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
         token_default_days: Lifetime of a token issued without ``--expires-in``.
         auto_train_records: With no model yet, a re-link run (which trains one)
             starts by itself once the store holds this many records.
+        audit_signing_key: Ed25519 key that signs audit tree heads (PEM, or the
+            32-byte seed as 64 hex digits); a development key in development.
+        audit_head_every_events: Sign a tree head once this many events are sealed.
+        audit_head_every_seconds: ... or once this long has passed with new events.
+        audit_seal_interval_seconds: How often each server process seals pending
+            audit events into the chain; 0 turns its sealer thread off.
     """
 
     model_config = SettingsConfigDict(env_prefix="CROSSWALK_", extra="ignore")
@@ -54,6 +60,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     token_default_days: int = Field(default=90, ge=1)
     auto_train_records: int = Field(default=1000, ge=10)
+    audit_signing_key: SecretStr | None = None
+    audit_head_every_events: int = Field(default=1000, ge=1)
+    audit_head_every_seconds: float = Field(default=60.0, gt=0)
+    audit_seal_interval_seconds: float = Field(default=0.25, ge=0)
 
     @field_validator("database_url")
     @classmethod
@@ -85,6 +95,29 @@ class Settings(BaseSettings):
             return parse_master_key(text)
         except MasterKeyError as exc:
             raise ConfigurationError(f"CROSSWALK_MASTER_KEY: {exc}") from exc
+
+    def audit_signing_key_text(self) -> str:
+        """The audit signing key, refusing a missing or development key in production.
+
+        Raises:
+            ConfigurationError: if the key is absent, or the development key
+                outside development.
+        """
+        from api.audit.signing import DEV_SIGNING_SEED
+        from api.errors import ConfigurationError
+
+        if self.audit_signing_key is None:
+            if self.environment == "development":
+                return DEV_SIGNING_SEED
+            raise ConfigurationError(
+                "CROSSWALK_AUDIT_SIGNING_KEY must be set (Ed25519 PEM or 64 hex digits)"
+            )
+        text = self.audit_signing_key.get_secret_value().strip()
+        if text == DEV_SIGNING_SEED and self.environment != "development":
+            raise ConfigurationError(
+                "the development audit signing key is refused outside development"
+            )
+        return text
 
 
 @lru_cache

@@ -1,7 +1,7 @@
 """The ``crosswalk admin`` verbs, run against the configured database.
 
 Each verb runs in one transaction through the same :mod:`api.services.identity`
-functions as the ``/v1/admin`` routes.
+functions as the ``/v1/admin`` routes, with its audit event (client ``cli``).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from api.audit import CLI_CONTEXT
 from api.db import make_engine, session_scope, upgrade_database
 from api.services import identity
 from api.services.clusters import cluster_rows
@@ -27,16 +28,22 @@ def run_admin(args: argparse.Namespace, settings: Settings) -> int:
         upgrade_database(engine)
         with session_scope(engine) as session:
             if args.verb == "create-agency":
-                identity.create_agency(session, args.name, settings.master_key_bytes())
+                identity.create_agency(
+                    session, args.name, settings.master_key_bytes(), context=CLI_CONTEXT
+                )
                 _say(f"created agency {args.name}")
             elif args.verb == "create-user":
-                identity.create_user(session, args.username, args.role, args.agency)
+                identity.create_user(
+                    session, args.username, args.role, args.agency, context=CLI_CONTEXT
+                )
                 _say(f"created user {args.username} ({args.role} at {args.agency})")
             elif args.verb == "issue-token":
                 days = settings.token_default_days if args.expires_in is None else args.expires_in
-                print(identity.issue_token(session, args.username, days))
+                token = identity.issue_token(session, args.username, days, context=CLI_CONTEXT)
+                session.commit()  # printed only once it (and its audit event) is stored
+                print(token)
             elif args.verb == "revoke-token":
-                count = identity.revoke_tokens(session, args.username)
+                count = identity.revoke_tokens(session, args.username, context=CLI_CONTEXT)
                 _say(f"revoked {count} token(s) of {args.username}")
             elif args.verb == "export-clusters":
                 count = write_clusters(args.output, cluster_rows(session))

@@ -72,6 +72,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ["CROSSWALK_DATABASE_URL"] = args.database_url
     settings = _settings(args)
     settings.master_key_bytes()  # refuse a missing or development key before binding
+    settings.audit_signing_key_text()  # ... and the same for the audit signing key
     engine = make_engine(settings.database_url)
     upgrade_database(engine)
     engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import api.audit.tables  # registers the audit tables on SQLModel.metadata
 import api.tables  # noqa: F401 - registers the tables on SQLModel.metadata
 
 engine = context.config.attributes["engine"]

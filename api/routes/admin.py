@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from api.deps import SessionDep, SettingsDep, get_engine, require_roles
+from api.deps import AuditContextDep, SessionDep, SettingsDep, get_engine, require_roles
 from api.roles import Role
 from api.services import identity
 from api.services.clusters import cluster_csv_chunks
@@ -45,37 +45,52 @@ class TokenCreate(BaseModel):
 
 @router.post("/agencies", status_code=201)
 def create_agency(
-    body: AgencyCreate, _admin: AdminUser, session: SessionDep, request: Request
+    body: AgencyCreate,
+    admin: AdminUser,
+    session: SessionDep,
+    request: Request,
+    context: AuditContextDep,
 ) -> dict[str, str]:
     """Create an agency (and its wrapped context data key)."""
-    agency = identity.create_agency(session, body.name, request.app.state.master_key)
+    agency = identity.create_agency(
+        session, body.name, request.app.state.master_key, actor=admin, context=context
+    )
     return {"name": agency.name}
 
 
 @router.post("/users", status_code=201)
-def create_user(body: UserCreate, _admin: AdminUser, session: SessionDep) -> dict[str, str]:
+def create_user(
+    body: UserCreate, admin: AdminUser, session: SessionDep, context: AuditContextDep
+) -> dict[str, str]:
     """Create a user."""
-    user = identity.create_user(session, body.username, body.role, body.agency)
+    user = identity.create_user(
+        session, body.username, body.role, body.agency, actor=admin, context=context
+    )
     return {"username": user.username, "role": user.role, "agency": body.agency}
 
 
 @router.post("/users/{username}/tokens", status_code=201)
 def issue_token(
     username: str,
-    _admin: AdminUser,
+    admin: AdminUser,
     session: SessionDep,
     settings: SettingsDep,
+    context: AuditContextDep,
     body: TokenCreate | None = None,
 ) -> dict[str, str]:
     """Issue a token; the response is the only place it is ever shown."""
     days = (body.expires_in_days if body else None) or settings.token_default_days
-    return {"username": username, "token": identity.issue_token(session, username, days)}
+    token = identity.issue_token(session, username, days, actor=admin, context=context)
+    session.commit()  # no log, no token: the commit (event included) precedes the response
+    return {"username": username, "token": token}
 
 
 @router.delete("/users/{username}/tokens")
-def revoke_tokens(username: str, _admin: AdminUser, session: SessionDep) -> dict[str, int]:
+def revoke_tokens(
+    username: str, admin: AdminUser, session: SessionDep, context: AuditContextDep
+) -> dict[str, int]:
     """Revoke all of a user's tokens."""
-    return {"revoked": identity.revoke_tokens(session, username)}
+    return {"revoked": identity.revoke_tokens(session, username, actor=admin, context=context)}
 
 
 @router.get("/clusters", response_class=StreamingResponse)

@@ -1,6 +1,7 @@
 """``/v1/linkage``: re-link runs and the review queue (role ``linkage_reviewer``).
 
-Admins may also start runs and watch them.
+Admins may also start runs and watch them. Starting a run and deciding a review
+item are audit events.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
-from api.deps import SessionDep, require_roles
+from api.deps import AuditContextDep, SessionDep, require_roles
 from api.roles import Role
 from api.services.identity import Principal
 from api.services.linking import LinkService
@@ -30,9 +31,9 @@ def _service(request: Request) -> LinkService:
 
 
 @router.post("/runs", status_code=202)
-def start_run(request: Request, user: Operator) -> dict[str, Any]:
+def start_run(request: Request, user: Operator, context: AuditContextDep) -> dict[str, Any]:
     """Re-link the whole store in the background; poll the returned run."""
-    return run_view(_service(request).runs.start(user.user_id))
+    return run_view(_service(request).runs.start(user.user_id, actor=user, context=context))
 
 
 @router.get("/runs/{run_id}")
@@ -59,6 +60,8 @@ class Decision(BaseModel):
 
 
 @router.post("/review/{item_id}")
-def decide_item(item_id: int, body: Decision, request: Request, user: Reviewer) -> dict[str, Any]:
+def decide_item(
+    item_id: int, body: Decision, request: Request, user: Reviewer, context: AuditContextDep
+) -> dict[str, Any]:
     """Settle a possible match; it becomes a must-link or cannot-link constraint."""
-    return decide(_service(request), user, item_id, body.decision)
+    return decide(_service(request), user, item_id, body.decision, context)

@@ -5,6 +5,11 @@ category by category; until the access policy exists it discloses **nothing**:
 every category of every agency holding the subject is withheld with reason
 ``no_policy``. All eleven categories are listed for each agency, whether or not
 it holds data in them, so the listing reveals nothing about what exists.
+
+Every answer is an audit event committed before the response leaves: resolve
+(``subject.resolve``: how many candidates, which subject ids), the member list
+(``subject.records``) and the view (``subject.view``, one event per owning
+agency with the categories returned and withheld, the decision and the rule).
 """
 
 from __future__ import annotations
@@ -12,10 +17,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlmodel import col, select
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import SessionDep, require_roles
+from api.audit import EventKind, RequestContext, record
+from api.db import session_scope
+from api.deps import AuditContextDep, SessionDep, get_engine, require_roles
 from api.errors import InvalidRequest, NotFound
 from api.roles import RESPONDER_ROLES, Role
 from api.services.identity import Principal
@@ -32,14 +40,36 @@ router = APIRouter(prefix="/v1/subjects", tags=["subjects"])
 _MAX_QUERY = 64 * 1024
 
 
+def _record_resolve(
+    engine: Engine, user: Principal, context: RequestContext, subject_ids: list[str]
+) -> None:
+    # Resolve reads only the in-memory index, so its event is the transaction.
+    with session_scope(engine) as session:
+        record(
+            session,
+            EventKind.SUBJECT_RESOLVE,
+            actor=user,
+            context=context,
+            decision="permit",
+            details={"candidates": len(subject_ids), "subject_ids": subject_ids},
+        )
+
+
 @router.post("/resolve")
-async def resolve(request: Request, user: Responder) -> dict[str, Any]:
+async def resolve(
+    request: Request,
+    user: Responder,
+    context: AuditContextDep,
+    engine: Annotated[Engine, Depends(get_engine)],
+) -> dict[str, Any]:
     """Candidates for one encoded record (a line of ``crosswalk encode``), best first."""
     body = await request.body()
     if len(body) > _MAX_QUERY:
         raise InvalidRequest("a resolve query is one encoded record")
     service: LinkService = request.app.state.linking
     candidates = await run_in_threadpool(service.resolve, user, body)
+    subject_ids = [c.subject_id for c in candidates]
+    await run_in_threadpool(_record_resolve, engine, user, context, subject_ids)
     return {
         "candidates": [
             {
@@ -53,7 +83,9 @@ async def resolve(request: Request, user: Responder) -> dict[str, Any]:
 
 
 @router.get("/{subject_id}/records")
-def subject_records(subject_id: str, _user: Reviewer, session: SessionDep) -> dict[str, Any]:
+def subject_records(
+    subject_id: str, user: Reviewer, session: SessionDep, context: AuditContextDep
+) -> dict[str, Any]:
     """The subject's member records: agency, record id, match probability — no context."""
     rows = session.exec(
         select(StoredRecord.agency, StoredRecord.record_id, StoredRecord.match_probability)
@@ -62,6 +94,16 @@ def subject_records(subject_id: str, _user: Reviewer, session: SessionDep) -> di
     ).all()
     if not rows:
         raise NotFound("no such subject")
+    record(
+        session,
+        EventKind.SUBJECT_RECORDS,
+        actor=user,
+        context=context,
+        subject_id=subject_id,
+        decision="permit",
+        details={"records": len(rows), "agencies": sorted({a for a, _, _ in rows})},
+    )
+    session.commit()
     return {
         "subject_id": subject_id,
         "records": [
@@ -74,8 +116,9 @@ def subject_records(subject_id: str, _user: Reviewer, session: SessionDep) -> di
 def subject_view(
     subject_id: str,
     request: Request,
-    _user: Responder,
+    user: Responder,
     session: SessionDep,
+    context: AuditContextDep,
     purpose: Annotated[str, Query(description=f"one of: {', '.join(PURPOSES)}")],
 ) -> dict[str, Any]:
     """The subject's context by agency and category, as policy allows (nothing, yet)."""
@@ -83,15 +126,43 @@ def subject_view(
         raise InvalidRequest(f"unknown purpose; purposes: {', '.join(PURPOSES)}")
     service: LinkService = request.app.state.linking
     agencies = service.subject_exists(session, subject_id)
-    return {
-        "subject_id": subject_id,
-        "purpose": purpose,
-        "agencies": [
-            {
-                "agency": agency,
-                "categories": {},
-                "withheld": [{"category": c, "reason": "no_policy"} for c in CATEGORIES],
-            }
-            for agency in agencies
-        ],
-    }
+    views = [
+        {
+            "agency": agency,
+            "categories": {},
+            "withheld": [{"category": c, "reason": "no_policy"} for c in CATEGORIES],
+        }
+        for agency in agencies
+    ]
+    _record_view(session, user, context, subject_id, purpose, views)
+    session.commit()  # no log, no disclosure: the events commit before the response goes
+    return {"subject_id": subject_id, "purpose": purpose, "agencies": views}
+
+
+def _record_view(
+    session: Session,
+    user: Principal,
+    context: RequestContext,
+    subject_id: str,
+    purpose: str,
+    views: list[dict[str, Any]],
+) -> None:
+    """One ``subject.view`` event per owning agency: what was returned and withheld."""
+    for view in views:
+        returned = list(view["categories"])
+        withheld = {w["category"]: w["reason"] for w in view["withheld"]}
+        decision = "permit" if not withheld else "partial" if returned else "deny"
+        record(
+            session,
+            EventKind.SUBJECT_VIEW,
+            actor=user,
+            context=context,
+            subject_id=subject_id,
+            agency=view["agency"],
+            categories=returned,
+            withheld=withheld,
+            decision=decision,
+            rule="no_policy",
+            purpose=purpose,
+            details={"withheld": withheld},
+        )

@@ -4,7 +4,9 @@ Used by both the ``/v1/admin`` routes and ``crosswalk admin``, so the CLI and th
 API enforce the same rules: names are short lowercase slugs, a user has one role
 from :class:`api.roles.Role` and one agency, and a token is shown once and stored
 only as its hash (:mod:`api.tokens`). Authentication accepts only an existing,
-unexpired, unrevoked token of an existing user.
+unexpired, unrevoked token of an existing user. Every change writes its audit
+event in the same transaction (``actor`` and ``context`` say who and from where;
+the CLI passes :data:`api.audit.CLI_CONTEXT`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
+from api.audit import EventKind, RequestContext, record
 from api.context_crypto import new_wrapped_data_key
 from api.errors import AuthenticationError, Conflict, InvalidRequest, NotFound
 from api.roles import Role
@@ -50,7 +53,14 @@ def _check_name(kind: str, name: str) -> str:
     return name
 
 
-def create_agency(session: Session, name: str, master_key: bytes) -> Agency:
+def create_agency(
+    session: Session,
+    name: str,
+    master_key: bytes,
+    *,
+    actor: Principal | None = None,
+    context: RequestContext | None = None,
+) -> Agency:
     """Create an agency with a fresh context data key wrapped by ``master_key``."""
     _check_name("agency", name)
     if session.exec(select(Agency).where(Agency.name == name)).first():
@@ -58,6 +68,7 @@ def create_agency(session: Session, name: str, master_key: bytes) -> Agency:
     agency = Agency(name=name, wrapped_data_key=new_wrapped_data_key(master_key, name))
     session.add(agency)
     session.flush()
+    record(session, EventKind.AGENCY_CREATE, actor=actor, context=context, agency=name)
     return agency
 
 
@@ -69,7 +80,15 @@ def get_agency(session: Session, name: str) -> Agency:
     return agency
 
 
-def create_user(session: Session, username: str, role: str, agency: str) -> User:
+def create_user(
+    session: Session,
+    username: str,
+    role: str,
+    agency: str,
+    *,
+    actor: Principal | None = None,
+    context: RequestContext | None = None,
+) -> User:
     """Create a user with one role at one agency."""
     _check_name("user", username)
     try:
@@ -85,6 +104,14 @@ def create_user(session: Session, username: str, role: str, agency: str) -> User
     user = User(username=username, role=parsed.value, agency_id=owner.id)
     session.add(user)
     session.flush()
+    record(
+        session,
+        EventKind.USER_CREATE,
+        actor=actor,
+        context=context,
+        agency=agency,
+        details={"user": username, "user_id": user.id, "role": parsed.value},
+    )
     return user
 
 
@@ -95,20 +122,41 @@ def _user(session: Session, username: str) -> User:
     return user
 
 
-def issue_token(session: Session, username: str, expires_in_days: float) -> str:
-    """A new token for ``username``; only its hash is stored."""
+def issue_token(
+    session: Session,
+    username: str,
+    expires_in_days: float,
+    *,
+    actor: Principal | None = None,
+    context: RequestContext | None = None,
+) -> str:
+    """A new token for ``username``; only its hash is stored (the event names its row id)."""
     if not 0 < expires_in_days <= 3650:
         raise InvalidRequest("expires-in must be between 0 and 3650 days")
     user = _user(session, username)
     assert user.id is not None  # noqa: S101
     token = new_token()
     expires = utcnow() + timedelta(days=expires_in_days)
-    session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), expires_at=expires))
+    row = ApiToken(user_id=user.id, token_hash=hash_token(token), expires_at=expires)
+    session.add(row)
     session.flush()
+    record(
+        session,
+        EventKind.TOKEN_ISSUE,
+        actor=actor,
+        context=context,
+        details={"user": username, "user_id": user.id, "token_id": row.id, "days": expires_in_days},
+    )
     return token
 
 
-def revoke_tokens(session: Session, username: str) -> int:
+def revoke_tokens(
+    session: Session,
+    username: str,
+    *,
+    actor: Principal | None = None,
+    context: RequestContext | None = None,
+) -> int:
     """Revoke every live token of ``username``; returns how many."""
     user = _user(session, username)
     live = session.exec(
@@ -119,6 +167,13 @@ def revoke_tokens(session: Session, username: str) -> int:
         token.revoked_at = now
         session.add(token)
     session.flush()
+    record(
+        session,
+        EventKind.TOKEN_REVOKE,
+        actor=actor,
+        context=context,
+        details={"user": username, "user_id": user.id, "revoked": len(live)},
+    )
     return len(live)
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import bindparam, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from api.audit import EventKind, RequestContext, record
 from api.db import session_scope
 from api.errors import Conflict, NotFound
 from api.services import review
@@ -35,6 +36,7 @@ from linkage.pipeline import link_table
 from linkage.row_codec import table_from_blobs
 
 if TYPE_CHECKING:
+    from api.services.identity import Principal
     from api.services.linking import LinkService
 
 __all__ = ["RunManager", "run_view"]
@@ -66,8 +68,15 @@ class RunManager:
         self._thread: threading.Thread | None = None
         self._guard = threading.Lock()
 
-    def start(self, user_id: int | None) -> LinkageRun:
-        """Queue a run and start it; 409 while another run is active."""
+    def start(
+        self,
+        user_id: int | None,
+        *,
+        actor: Principal | None = None,
+        context: RequestContext | None = None,
+    ) -> LinkageRun:
+        """Queue a run and start it (an audit event in the same transaction); 409 while
+        another run is active. ``actor`` is ``None`` for a run the hub starts itself."""
         with self._guard, session_scope(self.service.engine) as session:
             active = session.exec(select(LinkageRun).where(col(LinkageRun.status).in_(_ACTIVE)))
             if (current := active.first()) is not None:
@@ -76,6 +85,13 @@ class RunManager:
             session.add(run)
             session.flush()
             run_id = run.id
+            record(
+                session,
+                EventKind.LINKAGE_RUN_START,
+                actor=actor,
+                context=context,
+                details={"run_id": run_id, "automatic": actor is None},
+            )
         assert run_id is not None  # noqa: S101
         self._thread = threading.Thread(
             target=self._execute, args=(run_id,), name=f"relink-{run_id}", daemon=True

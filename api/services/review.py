@@ -5,7 +5,8 @@ subjects) become :class:`~api.tables.ReviewItem` rows. A linkage reviewer's
 decision becomes a must-link (``same``) or cannot-link (``different``)
 :class:`~api.tables.LinkConstraint`, which every later incremental batch and
 every re-link run honours; it is also applied at once by re-clustering the
-subjects the two records belong to (see :func:`recluster`).
+subjects the two records belong to (see :func:`recluster`). Every merge or
+split stored here is also an audit event in the same transaction.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ import orjson
 from sqlalchemy import insert, or_
 from sqlmodel import Session, col, select
 
+from api.audit import RequestContext
+from api.audit.log import record_subject_changes
+from api.services.identity import Principal
 from api.tables import LinkConstraint, ReviewItem, SubjectEventRow, utcnow
 from linkage.clustering import cluster_pairs
 from linkage.index import LinkIndex
@@ -47,8 +51,16 @@ def constraints(session: Session) -> tuple[list[KeyPair], list[KeyPair]]:
     return must, cannot
 
 
-def record_events(session: Session, events: Sequence[SubjectEvent], run_id: int | None) -> None:
-    """Store merge/split events."""
+def record_events(
+    session: Session,
+    events: Sequence[SubjectEvent],
+    run_id: int | None,
+    *,
+    actor: Principal | None = None,
+    context: RequestContext | None = None,
+) -> None:
+    """Store merge/split events, and their audit events in the same transaction."""
+    record_subject_changes(session, events, actor=actor, context=context, run_id=run_id)
     rows = [
         {
             "kind": e.kind,
@@ -106,9 +118,15 @@ def _queued(session: Session, pairs: list[KeyPair]) -> set[KeyPair]:
     return found & set(pairs)
 
 
-def record_events_and_review(session: Session, outcome: Any) -> int:
+def record_events_and_review(
+    session: Session,
+    outcome: Any,
+    *,
+    actor: Principal | None = None,
+    context: RequestContext | None = None,
+) -> int:
     """Store an incremental batch's events and review pairs; returns pairs queued."""
-    record_events(session, outcome.events, None)
+    record_events(session, outcome.events, None, actor=actor, context=context)
     return queue_review(session, outcome.review_pairs)
 
 

@@ -4,6 +4,8 @@
 records; then the subjects of both records are re-clustered at once under all
 constraints (:func:`api.services.review.recluster`), so the decision takes
 effect immediately, and every later incremental batch and re-link honours it.
+The decision and the merges/splits it causes are audit events in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
 
+from api.audit import EventKind, RequestContext, record
 from api.errors import Conflict, InvalidRequest, NotFound, NotReady
 from api.services import review
 from api.services.identity import Principal
@@ -53,7 +56,11 @@ def _view(item: ReviewItem) -> dict[str, Any]:
 
 
 def decide(
-    service: LinkService, principal: Principal, item_id: int, decision: str
+    service: LinkService,
+    principal: Principal,
+    item_id: int,
+    decision: str,
+    context: RequestContext | None = None,
 ) -> dict[str, Any]:
     """Record the decision and re-cluster the two records' subjects."""
     if decision not in _KINDS:
@@ -90,7 +97,21 @@ def decide(
                 service.index, subjects, service.model, service.link_settings, must, cannot
             )
             move_subjects(session, {k: (s, None) for k, s in changes.items()}, state.seq)
-            review.record_events(session, events, None)
+            review.record_events(session, events, None, actor=principal, context=context)
+            record(
+                session,
+                EventKind.REVIEW_DECISION,
+                actor=principal,
+                context=context,
+                subject_id=subjects[0] if subjects else None,
+                details={
+                    "review_item": item_id,
+                    "decision": decision,
+                    "constraint": _KINDS[decision],
+                    "subject_ids": subjects,
+                    "subjects_changed": len(changes),
+                },
+            )
         service.index.set_subjects(changes)
     return {
         **_view(item),

@@ -1,0 +1,173 @@
+"""Writing audit events: :func:`record`, in the caller's own transaction.
+
+``record(session, kind, actor=…, …)`` checks the fields (:func:`api.audit.events.build_event`)
+and inserts the event into ``audit_event`` through ``session``, flushing at once,
+so a log that cannot be written fails the act *before* it does anything else,
+and the act's rollback takes the event with it: no log, no act. (``session.add``
+would defer the INSERT to the next flush, possibly past the point of disclosure.) Writers take no
+lock and compute no hash — an INSERT trigger queues the event and the sealer
+(:mod:`api.audit.sealer`) chains queued events shortly after they commit. That
+keeps the chain's serial section out of every request (see the sealer's
+docstring for why: on a disk where a commit costs ~5 ms, a lock held through
+each writer's commit caps the log near 200 events/s).
+
+A route that *discloses* (context, audit search results) must call
+``session.commit()`` itself before it returns: FastAPI sends the response before
+a ``yield`` dependency's commit, so a commit that failed there would come too late.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, insert
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from api.audit.events import EventKind, build_event
+from api.audit.tables import AuditEvent
+from api.db import session_scope
+from api.errors import AuditUnavailable
+
+if TYPE_CHECKING:
+    from api.services.identity import Principal
+
+__all__ = ["CLI_CONTEXT", "RequestContext", "record", "record_alone", "record_subject_changes"]
+
+log = logging.getLogger(__name__)
+_INSERT = insert(AuditEvent).returning(AuditEvent.__table__.c.id)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """Where an act came from: the request id and the client address."""
+
+    request_id: str | None = None
+    client: str | None = None
+
+
+#: Context of acts run from the command line on the server.
+CLI_CONTEXT = RequestContext(None, "cli")
+
+
+def record(
+    session: Session,
+    kind: str,
+    *,
+    actor: Principal | None = None,
+    context: RequestContext | None = None,
+    subject_id: str | None = None,
+    agency: str | None = None,
+    categories: Iterable[str] = (),
+    withheld: Iterable[str] = (),
+    decision: str | None = None,
+    rule: str | None = None,
+    policy_version: str | None = None,
+    purpose: str | None = None,
+    reason: str | None = None,
+    incident: str | None = None,
+    break_glass: bool = False,
+    client: str | None = None,
+    request_id: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> int:
+    """Write one event in ``session``'s transaction (at once, not at the next flush).
+
+    Args:
+        session: The act's session; the event commits or rolls back with it.
+        kind: An :class:`api.audit.events.EventKind`.
+        actor: The authenticated caller; ``None`` for anonymous or CLI acts.
+        context: Request id and client address (``client``/``request_id`` override it).
+        subject_id: The subject the act concerns.
+        agency: The agency whose data or membership the act concerns.
+        categories: Data categories disclosed (or otherwise acted on).
+        withheld: Data categories withheld.
+        decision: ``permit``, ``deny`` or ``partial``.
+        rule: The deciding rule's id.
+        policy_version: The policy version that decided.
+        purpose: The stated purpose of use.
+        reason: The stated reason (the only free text; bounded).
+        incident: An incident number, when given.
+        break_glass: The act used emergency access.
+        client: Client address.
+        request_id: Request id.
+        details: Ids, counts and category names only.
+
+    Returns:
+        The event's id.
+
+    Raises:
+        AuditFieldError: a field could carry plaintext or is outside its vocabulary.
+        AuditUnavailable: the event could not be written (the act must fail).
+    """
+    ctx = context or RequestContext()
+    built = build_event(
+        kind,
+        actor=actor,
+        subject_id=subject_id,
+        agency=agency,
+        categories=categories,
+        withheld=withheld,
+        decision=decision,
+        rule=rule,
+        policy_version=policy_version,
+        purpose=purpose,
+        reason=reason,
+        incident=incident,
+        break_glass=break_glass,
+        client=client or ctx.client,
+        request_id=request_id or ctx.request_id,
+        details=details,
+    )
+    try:  # Core, not the ORM: this is on every audited request's path
+        event_id: int = session.connection().execute(_INSERT.values(**built.values)).scalar_one()
+    except SQLAlchemyError as exc:
+        log.error("audit event could not be written (%s)", type(exc).__name__)
+        raise AuditUnavailable("the audit log cannot be written; nothing was done") from exc
+    return event_id
+
+
+def record_alone(engine: Engine, kind: str, **fields: Any) -> None:
+    """Write one event in a transaction of its own (refusals: there is no act to join)."""
+    with session_scope(engine) as session:
+        record(session, kind, **fields)
+
+
+def record_subject_changes(
+    session: Session,
+    changes: Iterable[Any],
+    *,
+    actor: Principal | None = None,
+    context: RequestContext | None = None,
+    run_id: int | None = None,
+) -> int:
+    """One ``linkage.merge`` / ``linkage.split`` event per subject change, in one INSERT.
+
+    ``changes`` are :class:`linkage.subjects.SubjectEvent`-like objects
+    (``kind``, ``subject_ids``, ``previous_ids``); returns how many were written.
+    """
+    ctx = context or RequestContext()
+    rows = [
+        build_event(
+            EventKind.SUBJECT_MERGE if change.kind == "merge" else EventKind.SUBJECT_SPLIT,
+            actor=actor,
+            client=ctx.client,
+            request_id=ctx.request_id,
+            subject_id=change.subject_ids[0] if change.subject_ids else None,
+            details={
+                "subject_ids": list(change.subject_ids),
+                "previous_ids": list(change.previous_ids),
+                "run_id": run_id,
+            },
+        ).values
+        for change in changes
+    ]
+    if rows:
+        try:
+            session.connection().execute(insert(AuditEvent), rows)
+        except SQLAlchemyError as exc:
+            raise AuditUnavailable("the audit log cannot be written; nothing was done") from exc
+    return len(rows)
