@@ -13,7 +13,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import require_roles
+from api.audit.context import request_context
+from api.deps import AuditContextDep, require_roles
 from api.errors import PayloadTooLarge, UnsupportedMediaType
 from api.roles import Role
 from api.services.identity import Principal
@@ -49,12 +50,14 @@ async def submit_records(request: Request, steward: Steward) -> dict[str, Any]:
         raise UnsupportedMediaType("send encoded records as application/x-ndjson")
     service: LinkService = request.app.state.linking
     body = await _read_body(request, service.settings.max_body_bytes)
-    outcome = await run_in_threadpool(service.submit, steward, body)
+    outcome = await run_in_threadpool(service.submit, steward, body, request_context(request))
     return outcome.as_dict()
 
 
 @router.delete("/{record_id}")
-def retract_record(record_id: str, request: Request, steward: Steward) -> dict[str, Any]:
+def retract_record(
+    record_id: str, request: Request, steward: Steward, context: AuditContextDep
+) -> dict[str, Any]:
     """Retract one of the steward's agency's records (its context is deleted)."""
     service: LinkService = request.app.state.linking
-    return service.retract(steward, record_id)
+    return service.retract(steward, record_id, context)

@@ -1,15 +1,16 @@
 """``/v1/subjects``: resolve a person, list a subject's records, read its context.
 
 Resolve answers with subject ids and scores only. The subject view is filtered
-category by category; until the access policy exists it discloses **nothing**:
-every category of every agency holding the subject is withheld with reason
-``no_policy``. All eleven categories are listed for each agency, whether or not
-it holds data in them, so the listing reveals nothing about what exists.
+category by category by the published policy and the consent registry
+(:mod:`api.services.subject_views`): allowed categories returned, withheld ones
+with a reason code, *conceal existence* ones absent. ``POST …/break-glass``
+grants a responder short-lived emergency access where a rule allows it.
 
 Every answer is an audit event committed before the response leaves: resolve
 (``subject.resolve``: how many candidates, which subject ids), the member list
 (``subject.records``) and the view (``subject.view``, one event per owning
-agency with the categories returned and withheld, the decision and the rule).
+agency with the categories returned and withheld, the decision, the rules and
+the policy version; ``subject.break_glass`` for a grant, flagged for review).
 """
 
 from __future__ import annotations
@@ -17,19 +18,21 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from pydantic import BaseModel, Field
+from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
 from api.audit import EventKind, RequestContext, record
 from api.db import session_scope
-from api.deps import AuditContextDep, SessionDep, get_engine, require_roles
+from api.deps import AuditContextDep, SessionDep, require_roles
 from api.errors import InvalidRequest, NotFound
 from api.roles import RESPONDER_ROLES, Role
 from api.services.identity import Principal
 from api.services.linking import LinkService
+from api.services.subject_views import SubjectViews
 from api.tables import StoredRecord
-from policy.vocabulary import CATEGORIES, PURPOSES
+from linkage.resolve import Candidate
+from policy.vocabulary import PURPOSES
 
 __all__ = ["router"]
 
@@ -40,36 +43,38 @@ router = APIRouter(prefix="/v1/subjects", tags=["subjects"])
 _MAX_QUERY = 64 * 1024
 
 
-def _record_resolve(
-    engine: Engine, user: Principal, context: RequestContext, subject_ids: list[str]
-) -> None:
-    # Resolve reads only the in-memory index, so its event is the transaction.
-    with session_scope(engine) as session:
+def _resolve_and_record(
+    service: LinkService, user: Principal, body: bytes, context: RequestContext
+) -> list[Candidate]:
+    """Resolve and write its event in one transaction (one connection checkout).
+
+    Resolve reads only the in-memory index (after catching up with the store
+    through the same session), so its audit event is the transaction.
+    """
+    with session_scope(service.engine) as session:
+        candidates = service.resolve(user, body, session)
         record(
             session,
             EventKind.SUBJECT_RESOLVE,
             actor=user,
             context=context,
             decision="permit",
-            details={"candidates": len(subject_ids), "subject_ids": subject_ids},
+            details={
+                "candidates": len(candidates),
+                "subject_ids": [c.subject_id for c in candidates],
+            },
         )
+    return candidates
 
 
 @router.post("/resolve")
-async def resolve(
-    request: Request,
-    user: Responder,
-    context: AuditContextDep,
-    engine: Annotated[Engine, Depends(get_engine)],
-) -> dict[str, Any]:
+async def resolve(request: Request, user: Responder, context: AuditContextDep) -> dict[str, Any]:
     """Candidates for one encoded record (a line of ``crosswalk encode``), best first."""
     body = await request.body()
     if len(body) > _MAX_QUERY:
         raise InvalidRequest("a resolve query is one encoded record")
     service: LinkService = request.app.state.linking
-    candidates = await run_in_threadpool(service.resolve, user, body)
-    subject_ids = [c.subject_id for c in candidates]
-    await run_in_threadpool(_record_resolve, engine, user, context, subject_ids)
+    candidates = await run_in_threadpool(_resolve_and_record, service, user, body, context)
     return {
         "candidates": [
             {
@@ -121,48 +126,31 @@ def subject_view(
     context: AuditContextDep,
     purpose: Annotated[str, Query(description=f"one of: {', '.join(PURPOSES)}")],
 ) -> dict[str, Any]:
-    """The subject's context by agency and category, as policy allows (nothing, yet)."""
-    if purpose not in PURPOSES:
-        raise InvalidRequest(f"unknown purpose; purposes: {', '.join(PURPOSES)}")
-    service: LinkService = request.app.state.linking
-    agencies = service.subject_exists(session, subject_id)
-    views = [
-        {
-            "agency": agency,
-            "categories": {},
-            "withheld": [{"category": c, "reason": "no_policy"} for c in CATEGORIES],
-        }
-        for agency in agencies
-    ]
-    _record_view(session, user, context, subject_id, purpose, views)
+    """The subject's context by agency and category, as policy and consent allow."""
+    views: SubjectViews = request.app.state.views
+    body = views.view(session, user, subject_id, purpose, context)
     session.commit()  # no log, no disclosure: the events commit before the response goes
-    return {"subject_id": subject_id, "purpose": purpose, "agencies": views}
+    return body
 
 
-def _record_view(
-    session: Session,
-    user: Principal,
-    context: RequestContext,
+class BreakGlassRequest(BaseModel):
+    """Body of ``POST /v1/subjects/{id}/break-glass``."""
+
+    purpose: str = Field(description="must be 'emergency'")
+    reason: str = Field(min_length=1, max_length=500, description="why; no identifiers")
+
+
+@router.post("/{subject_id}/break-glass", status_code=201)
+def break_glass(
     subject_id: str,
-    purpose: str,
-    views: list[dict[str, Any]],
-) -> None:
-    """One ``subject.view`` event per owning agency: what was returned and withheld."""
-    for view in views:
-        returned = list(view["categories"])
-        withheld = {w["category"]: w["reason"] for w in view["withheld"]}
-        decision = "permit" if not withheld else "partial" if returned else "deny"
-        record(
-            session,
-            EventKind.SUBJECT_VIEW,
-            actor=user,
-            context=context,
-            subject_id=subject_id,
-            agency=view["agency"],
-            categories=returned,
-            withheld=withheld,
-            decision=decision,
-            rule="no_policy",
-            purpose=purpose,
-            details={"withheld": withheld},
-        )
+    body: BreakGlassRequest,
+    request: Request,
+    user: Responder,
+    session: SessionDep,
+    context: AuditContextDep,
+) -> dict[str, Any]:
+    """A short-lived emergency grant, where a rule allows break-glass; flagged for review."""
+    views: SubjectViews = request.app.state.views
+    grant = views.break_glass(session, user, subject_id, body.purpose, body.reason, context)
+    session.commit()
+    return grant

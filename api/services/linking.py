@@ -29,8 +29,12 @@ from typing import Any
 import numpy as np
 import orjson
 from sqlalchemy import Engine
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
+from api import audit
+from api.audit import RequestContext
+from api.audit.events import EventKind
 from api.context_crypto import encrypt_contexts, unwrap_data_key
 from api.db import session_scope
 from api.errors import InvalidRequest, NotFound, NotReady
@@ -62,6 +66,7 @@ from linkage.table import EncodedTable, table_from_records
 __all__ = ["LinkService", "SubmitOutcome"]
 
 log = logging.getLogger(__name__)
+_SEQ = sa_select(LinkState.__table__.c.seq).where(LinkState.__table__.c.id == 1)  # type: ignore[attr-defined]
 RecordKey = tuple[str, str]
 
 
@@ -211,14 +216,23 @@ class LinkService:
         self.seq = upto
         self.metrics.records.set(len(self.index))
 
-    def sync(self) -> None:
-        """Catch up with the store if another process wrote since we last looked."""
-        with Session(self.engine) as session:
-            state = session.get(LinkState, 1)
+    def sync(self, session: Session | None = None) -> None:
+        """Catch up with the store if another process wrote since we last looked.
+
+        Args:
+            session: The caller's session, to spare a connection checkout on the
+                resolve hot path; a short one of its own otherwise.
+        """
+        if session is None:
+            with Session(self.engine) as own:
+                self.sync(own)
+            return
+        seq = session.connection().execute(_SEQ).scalar_one()
+        if seq != self.seq:
+            state = session.get(LinkState, 1, populate_existing=True)
             assert state is not None  # noqa: S101
-            if state.seq != self.seq:
-                with self._lock:
-                    self._catch_up(session, state, state.seq)
+            with self._lock:
+                self._catch_up(session, state, state.seq)
 
     @contextmanager
     def write(self) -> Iterator[tuple[Session, LinkState]]:
@@ -248,7 +262,9 @@ class LinkService:
             return known
         return _declared(body, "key_id")
 
-    def submit(self, principal: Principal, body: bytes) -> SubmitOutcome:
+    def submit(
+        self, principal: Principal, body: bytes, context: RequestContext | None = None
+    ) -> SubmitOutcome:
         """Validate, link and store one batch of the steward's agency.
 
         Validation, the columnar table, the row blobs and context encryption
@@ -274,10 +290,14 @@ class LinkService:
             for r, blob, context in zip(records, row_blobs(table), contexts, strict=True)
         ]
         with self._lock:
-            return self._submit(principal, rows, table)
+            return self._submit(principal, rows, table, context)
 
     def _submit(
-        self, principal: Principal, rows: list[_Prepared], table: EncodedTable
+        self,
+        principal: Principal,
+        rows: list[_Prepared],
+        table: EncodedTable,
+        context: RequestContext | None,
     ) -> SubmitOutcome:
         with self.write() as (session, state):
             self._claim_key(state, table.key_id)
@@ -296,7 +316,15 @@ class LinkService:
             move_subjects(
                 session, {k: (s, None) for k, s in outcome.subject_changes.items()}, state.seq
             )
-            queued = review.record_events_and_review(session, outcome)
+            queued = review.record_events_and_review(
+                session, outcome, actor=principal, context=context
+            )
+            audit.record(
+                session, EventKind.RECORD_SUBMIT, actor=principal, context=context,
+                agency=principal.agency,
+                details={"records": len(rows), "created": created, "updated": updated,
+                         "merges": len(outcome.events), "review_queued": queued},
+            )  # fmt: skip
         assert self.index is not None  # noqa: S101 - set by _claim_key
         self.index.apply(outcome)
         self.metrics.linked.inc(len(rows))
@@ -348,7 +376,9 @@ class LinkService:
             self._data_keys[agency] = key
         return key
 
-    def retract(self, principal: Principal, record_id: str) -> dict[str, Any]:
+    def retract(
+        self, principal: Principal, record_id: str, context: RequestContext | None = None
+    ) -> dict[str, Any]:
         """Retract one record of the principal's agency."""
         with self._lock:
             with self.write() as (session, state):
@@ -356,12 +386,21 @@ class LinkService:
                 if row is None:
                     raise NotFound("no such record of your agency")
                 review.obsolete_review(session, (principal.agency, record_id))
+                # The row's key, not the record id: an agency's id format is not
+                # the log's, and a refused event would fail the retraction.
+                audit.record(
+                    session, EventKind.RECORD_RETRACT, actor=principal, context=context,
+                    agency=principal.agency, subject_id=row.subject_id,
+                    details={"record_pk": row.id},
+                )  # fmt: skip
             if self.index is not None:
                 self.index.remove([(principal.agency, record_id)])
         return {"record_id": record_id, "retracted": True}
 
     # --- reads ---------------------------------------------------------------------
-    def resolve(self, principal: Principal, body: bytes) -> list[Candidate]:
+    def resolve(
+        self, principal: Principal, body: bytes, session: Session | None = None
+    ) -> list[Candidate]:
         """Rank the subjects one encoded record (a resolve query) may belong to."""
         # A query is encoded by the responder's gateway; whichever agency it is
         # stamped with, it is only compared, never stored.
@@ -378,7 +417,7 @@ class LinkService:
         if batch.records[0].context:
             raise InvalidRequest("a resolve query carries identifiers only, no context")
         table = table_from_records(batch.records, source="query")
-        self.sync()
+        self.sync(session)
         with self._lock:
             if self.model is None or self.index is None:
                 raise NotReady("no linkage model yet: run a re-link (POST /v1/linkage/runs)")

@@ -105,3 +105,28 @@ def test_a_refused_role_is_logged_with_the_operation(hub: Hub) -> None:
     assert len(denied) == 1
     assert orjson.loads(denied[0]["details"]) == {"operation": "create_agency"}
     assert denied[0]["actor_username"] == "medic"
+
+
+def test_submission_and_retraction_are_logged_with_counts_not_content(
+    hub: Hub, fixtures_dir: Path, secret: LinkageSecret
+) -> None:
+    hub.user("pat", "data_steward", "police_cad")
+    rows = read_rows(fixtures_dir / "synthetic" / "small" / "police_cad.csv")[:12]
+    records = encode_rows(secret, "police_cad", rows)
+    assert hub.submit("pat", records).status_code == 200
+    retracted = hub.client.delete(
+        f"/v1/records/{records[0].record_id}", headers={**hub.auth("pat"), "X-Request-ID": "rt-1"}
+    )
+    assert retracted.status_code == 200
+
+    submits = events_of(hub, kind="record.submit")
+    retracts = [e for e in events_of(hub, kind="record.retract") if e["request_id"] == "rt-1"]
+    assert len(submits) == 1
+    assert orjson.loads(submits[0]["details"])["records"] == 12
+    assert submits[0]["actor_username"] == "pat"
+    assert len(retracts) == 1
+    assert retracts[0]["agency"] == "police_cad"
+    logged = str(events_of(hub))
+    for row in rows:
+        assert row["family_name"].strip() not in logged
+        assert row["record_id"] not in logged
