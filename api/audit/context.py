@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.audit.events import looks_identifying
 from api.audit.log import RequestContext
 
-__all__ = ["REQUEST_ID_HEADER", "RequestIdMiddleware", "request_context"]
+__all__ = ["REQUEST_ID_HEADER", "RequestIdMiddleware", "context_of", "request_context"]
 
 REQUEST_ID_HEADER = "x-request-id"
 _VALID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
@@ -52,8 +52,13 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
-def request_context(request: Request) -> RequestContext:
+def context_of(request: Request) -> RequestContext:
     """The current request's id and client address."""
     rid = request.scope.get("state", {}).get("request_id")
     client = request.client.host if request.client else None
     return RequestContext(rid, client)
+
+
+async def request_context(request: Request) -> RequestContext:
+    """:func:`context_of` as a dependency (async: no thread-pool hop)."""
+    return context_of(request)

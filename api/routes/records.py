@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.audit.context import request_context
+from api.audit.context import context_of
 from api.deps import AuditContextDep, require_roles
 from api.errors import PayloadTooLarge, UnsupportedMediaType
 from api.roles import Role
@@ -50,7 +50,7 @@ async def submit_records(request: Request, steward: Steward) -> dict[str, Any]:
         raise UnsupportedMediaType("send encoded records as application/x-ndjson")
     service: LinkService = request.app.state.linking
     body = await _read_body(request, service.settings.max_body_bytes)
-    outcome = await run_in_threadpool(service.submit, steward, body, request_context(request))
+    outcome = await run_in_threadpool(service.submit, steward, body, context_of(request))
     return outcome.as_dict()
 
 

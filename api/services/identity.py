@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from api.audit import EventKind, RequestContext, record
@@ -184,16 +186,29 @@ def authenticate(session: Session, token: str) -> Principal:
         AuthenticationError: unknown, expired or revoked token (one message for
             all three, so a caller learns nothing about which).
     """
-    row = session.exec(
-        select(ApiToken, User, Agency)
-        .join(User, col(User.id) == ApiToken.user_id)
-        .join(Agency, col(Agency.id) == User.agency_id)
-        .where(ApiToken.token_hash == hash_token(token))
-    ).first()
+    # Plain columns, not three ORM entities: this runs on every request.
+    row = session.connection().execute(_AUTH, {"digest": hash_token(token)}).first()
     if row is None:
         raise AuthenticationError("invalid or expired token")
-    api_token, user, agency = row
-    if api_token.revoked_at is not None or as_utc(api_token.expires_at) <= utcnow():
+    revoked_at, expires_at, user_id, username, role, agency = row
+    if revoked_at is not None or as_utc(expires_at) <= utcnow():
         raise AuthenticationError("invalid or expired token")
-    assert user.id is not None  # noqa: S101
-    return Principal(user.id, user.username, Role(user.role), agency.name)
+    return Principal(user_id, username, Role(role), agency)
+
+
+_TOKEN = ApiToken.__table__  # type: ignore[attr-defined]
+_USER = User.__table__  # type: ignore[attr-defined]
+_AGENCY = Agency.__table__  # type: ignore[attr-defined]
+_AUTH = (
+    sa_select(
+        _TOKEN.c.revoked_at,
+        _TOKEN.c.expires_at,
+        _USER.c.id,
+        _USER.c.username,
+        _USER.c.role,
+        _AGENCY.c.name,
+    )
+    .join(_USER, _USER.c.id == _TOKEN.c.user_id)
+    .join(_AGENCY, _AGENCY.c.id == _USER.c.agency_id)
+    .where(_TOKEN.c.token_hash == bindparam("digest"))
+)
