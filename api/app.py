@@ -2,8 +2,9 @@
 
 ``create_app(settings)`` wires settings, routers, error handlers, metrics and
 request ids; the lifespan builds the database engine (never at import time),
-brings the schema up to date, checks the master key, starts the audit sealer
-and loads the linkage service's in-memory index.
+brings the schema up to date, checks the master key, starts the audit sealer,
+loads the linkage service's in-memory index and the published policy (which it
+then follows: a publish in any process reaches this one within a second).
 ``crosswalk serve`` runs it with uvicorn; tests build apps with their own
 settings and drive them through ``TestClient``.
 """
@@ -20,8 +21,10 @@ from api.audit.service import AuditService
 from api.db import make_engine, upgrade_database
 from api.error_handlers import install_error_handlers
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import admin, audit, health, linkage_runs, records, subjects
+from api.routes import admin, audit, consents, health, linkage_runs, policies, records, subjects
 from api.services.linking import LinkService
+from api.services.policy_service import PolicyService
+from api.services.subject_views import SubjectViews
 from api.settings import Settings, get_settings
 
 __all__ = ["create_app"]
@@ -48,9 +51,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         app.state.audit.start()
         app.state.linking = LinkService(engine, settings, metrics)
         app.state.linking.load()
+        app.state.policy = PolicyService(engine, settings)
+        app.state.policy.start()
+        app.state.views = SubjectViews(engine, settings, app.state.policy, app.state.master_key)
         try:
             yield
         finally:
+            app.state.policy.close()
             app.state.linking.close()
             app.state.audit.close()
             engine.dispose()
@@ -66,6 +73,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
-    for module in (health, admin, records, linkage_runs, subjects, audit):
+    for module in (health, admin, records, linkage_runs, subjects, policies, consents, audit):
         app.include_router(module.router)
     return app

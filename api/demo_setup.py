@@ -5,6 +5,9 @@ as the agency would (:func:`linkage.encode_csv`, context columns carried by
 category), a batch run trains the model, the encodings are *submitted* through
 the link service in batches (validation, encryption, incremental linking) and a
 re-link run settles the clustering. ``fixtures/demo/hub.toml`` says who is who.
+The default policy (``fixtures/policy/default.toml``) is published, and a few
+people whose records the police also hold get consents at behavioral health, so
+the subject views show real filtering.
 The linkage secret is written beside the database so that a query can be
 encoded for ``/v1/subjects/resolve`` (in production it never reaches the hub).
 """
@@ -17,16 +20,21 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from sqlmodel import col, select
 
+from api.audit import CLI_CONTEXT
 from api.db import make_engine, session_scope, upgrade_database
 from api.metrics import Metrics
 from api.roles import Role
 from api.services import identity
 from api.services.clusters import cluster_rows
+from api.services.consents import create_consent
 from api.services.identity import Principal
 from api.services.linking import LinkService
 from api.services.models import import_model
+from api.services.policy_admin import import_policy
 from api.settings import Settings
+from api.tables import RecordContext, StoredRecord, User
 from linkage.encode_file import encode_csv
 from linkage.encoding import RecordEncoder
 from linkage.evaluation import PairScores, cluster_pairs_of, read_truth_csv, score_pairs
@@ -39,7 +47,9 @@ from linkage.table import load_encoded_files
 __all__ = ["DEMO_CONFIG", "DemoHub", "build_demo"]
 
 DEMO_CONFIG = Path(__file__).resolve().parents[1] / "fixtures" / "demo" / "hub.toml"
+DEMO_POLICY = DEMO_CONFIG.parents[1] / "policy" / "default.toml"
 _BATCH = 1000
+_CONSENTED_PEOPLE = 5
 
 
 @dataclass
@@ -55,6 +65,7 @@ class DemoHub:
     subjects: int = 0
     quality: PairScores | None = None
     query_file: Path | None = None
+    consented_subject: str | None = None
 
 
 def build_demo(directory: Path, config: Path = DEMO_CONFIG) -> DemoHub:
@@ -78,6 +89,8 @@ def build_demo(directory: Path, config: Path = DEMO_CONFIG) -> DemoHub:
         with session_scope(engine) as session:
             import_model(session, batch.model)
         _submit(engine, settings, encoded)
+        import_policy(engine, DEMO_POLICY.read_text(encoding="utf-8"), author="demo")
+        demo.consented_subject = _consents(engine)
         _score(engine, demo, config.parent / "../synthetic/demo/truth.csv")
         demo.query_file = _write_query(directory, encoded)
     finally:
@@ -120,6 +133,41 @@ def _submit(engine: Any, settings: Settings, encoded: dict[str, Path]) -> None:
     service.runs.start(None)
     service.runs.wait()
     service.close()
+
+
+def _consents(engine: Any) -> str | None:
+    """Consents at behavioral health for a few people the police also know; one subject id."""
+    with session_scope(engine) as session:
+        police = set(
+            session.exec(select(StoredRecord.subject_id).where(StoredRecord.agency == "police_cad"))
+        )
+        rows = session.exec(  # people with substance-use history, so Part 2 shows
+            select(StoredRecord.record_id, StoredRecord.subject_id)
+            .join(RecordContext, col(RecordContext.record_pk) == col(StoredRecord.id))
+            .where(
+                StoredRecord.agency == "behavioral_health",
+                RecordContext.category == "substance_use",
+            )
+            .order_by(col(StoredRecord.record_id))
+        ).all()
+        chosen = [(r, s) for r, s in rows if s in police][:_CONSENTED_PEOPLE]
+        user = session.exec(select(User).where(User.username == "bh-steward")).one()
+        steward = Principal(user.id or 0, user.username, Role.DATA_STEWARD, "behavioral_health")
+        for record_id, _ in chosen:
+            for recipients, categories, purposes in _DEMO_CONSENTS:
+                body = {"record_id": record_id, "grantor": "subject", "recipients": recipients,
+                        "categories": categories, "purposes": purposes}  # fmt: skip
+                create_consent(session, steward, CLI_CONTEXT, body)
+    return chosen[0][1] if chosen else None
+
+
+_DEMO_CONSENTS: tuple[tuple[list[dict[str, str]], list[str], list[str]], ...] = (
+    # The shelter network's case managers may see the crisis plan to coordinate care.
+    ([{"agency": "homeless_services", "role": "case_manager"}], ["behavioral_health"],
+     ["care_coordination", "crisis_response"]),
+    # Treating clinicians may see substance-use history (42 CFR Part 2 written consent).
+    ([{"role": "bh_clinician"}], ["substance_use"], ["treatment", "care_coordination"]),
+)  # fmt: skip
 
 
 def _score(engine: Any, demo: DemoHub, truth: Path) -> None:

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
         audit_head_every_seconds: ... or once this long has passed with new events.
         audit_seal_interval_seconds: How often each server process seals pending
             audit events into the chain; 0 turns its sealer thread off.
+        policy_poll_seconds: How often each server process checks whether a new
+            policy was published (by any process); 0 turns its poller off.
+        break_glass_minutes: Lifetime of a break-glass grant.
     """
 
     model_config = SettingsConfigDict(env_prefix="CROSSWALK_", extra="ignore")
@@ -64,6 +67,8 @@ class Settings(BaseSettings):
     audit_head_every_events: int = Field(default=1000, ge=1)
     audit_head_every_seconds: float = Field(default=60.0, gt=0)
     audit_seal_interval_seconds: float = Field(default=0.25, ge=0)
+    policy_poll_seconds: float = Field(default=0.25, ge=0, le=1)
+    break_glass_minutes: float = Field(default=15.0, gt=0, le=240)
 
     @field_validator("database_url")
     @classmethod

@@ -2,10 +2,10 @@
 
 Every sub-command lives in its own module and registers itself on the parser;
 heavy imports happen inside the commands so that ``crosswalk --help`` is instant.
-Any :class:`linkage.LinkageError`, :class:`api.errors.ServiceError`, refused
-setting (``ValueError``, pydantic's ``ValidationError`` included) or file-system
-error becomes a one-line message on standard error and exit status 2 — bad input
-never prints a traceback.
+Any :class:`linkage.LinkageError`, :class:`policy.PolicyError`,
+:class:`api.errors.ServiceError`, refused setting (``ValueError``, pydantic's
+``ValidationError`` included) or file-system error becomes a one-line message on
+standard error and exit status 2 — bad input never prints a traceback.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from api.cli import audit_commands, demo, linkage_commands, service_commands
+from api.cli import audit_commands, demo, linkage_commands, policy_commands, service_commands
 
 __all__ = ["main"]
 
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     linkage_commands.register(sub)
     service_commands.register(sub)
     audit_commands.register(sub)
+    policy_commands.register(sub)
     demo.register(sub)
     return parser
 
@@ -40,12 +41,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from api.errors import ServiceError
     from linkage.errors import LinkageError
+    from policy.errors import PolicyError
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         status: int = args.handler(args)
-    except (LinkageError, ServiceError, ValidationError) as exc:
+    except (LinkageError, PolicyError, ServiceError, ValidationError) as exc:
         message = " ".join(str(exc).split())  # pydantic's ValidationError spans lines
         print(f"crosswalk {args.command}: error: {message}", file=sys.stderr)
         return 2

@@ -2,7 +2,7 @@
 
 Builds the store with :func:`api.demo_setup.build_demo` (encode each agency's
 synthetic CSV, train, submit through the link service, re-link), prints the
-quality against the generator's truth, the tokens to sign in with and three
+quality against the generator's truth, the tokens to sign in with and a few
 ``curl`` calls, then serves until interrupted (``--no-serve`` stops after set-up).
 """
 
@@ -42,7 +42,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
     base = f"http://{args.host}:{args.port}"
     _print_tokens(demo.tokens)
-    _print_examples(base, demo.tokens, demo.query_file)
+    _print_examples(base, demo.tokens, demo.query_file, demo.consented_subject)
     if args.no_serve:
         return 0
     import uvicorn
@@ -60,15 +60,24 @@ def _print_tokens(tokens: dict[str, tuple[str, str, str]]) -> None:
         print(f"  {user:14s} {role:18s} {agency:18s} {token}")
 
 
-def _print_examples(base: str, tokens: dict[str, tuple[str, str, str]], query: Path | None) -> None:
+def _print_examples(
+    base: str, tokens: dict[str, tuple[str, str, str]], query: Path | None, subject: str | None
+) -> None:
     medic, reviewer = tokens["medic"][2], tokens["reviewer"][2]
+    clinician = tokens["clinician"][2]
+    subject = subject or "SUBJECT_ID"
     print("\nTry:")
     print(
         f"  curl -s -X POST {base}/v1/subjects/resolve -H 'Authorization: Bearer {medic}' "
         f"--data-binary @{query}"
     )
     print(
-        f"  curl -s '{base}/v1/subjects/SUBJECT_ID?purpose=crisis_response' "
+        f"  curl -s '{base}/v1/subjects/{subject}?purpose=crisis_response' "
         f"-H 'Authorization: Bearer {medic}'"
+    )
+    print("  # a clinician with the person's Part 2 consent (substance use, with the notice):")
+    print(
+        f"  curl -s '{base}/v1/subjects/{subject}?purpose=treatment' "
+        f"-H 'Authorization: Bearer {clinician}'"
     )
     print(f"  curl -s '{base}/v1/linkage/review?limit=5' -H 'Authorization: Bearer {reviewer}'\n")

@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import api.audit.tables  # registers the audit tables on SQLModel.metadata
+import api.policy_tables  # registers the policy and consent tables
 import api.tables  # noqa: F401 - registers the tables on SQLModel.metadata
 
 engine = context.config.attributes["engine"]

@@ -149,7 +149,7 @@ def test_resolve_refuses_context_and_needs_a_responder(
     assert forbidden.status_code == 403
 
 
-def test_subject_view_withholds_every_category_until_a_policy_exists(
+def test_subject_view_discloses_nothing_until_a_policy_is_published(
     linked: Hub, small_records: dict[str, list[EncodedRecord]]
 ) -> None:
     for agency in AGENCIES:
@@ -160,10 +160,11 @@ def test_subject_view_withholds_every_category_until_a_policy_exists(
         f"/v1/subjects/{shared}?purpose=crisis_response", headers=linked.auth("medic")
     )
     assert view.status_code == 200
+    assert view.json()["policy_version"] == "v0"
     for agency in view.json()["agencies"]:
         assert agency["categories"] == {}
-        assert {w["reason"] for w in agency["withheld"]} == {"no_policy"}
-        assert len(agency["withheld"]) == 11
+        assert {w["reason"] for w in agency["withheld"]} == {"no_sharing_agreement"}
+        assert len(agency["withheld"]) == 10  # substance use, not consented to, is concealed
     members = linked.client.get(f"/v1/subjects/{shared}/records", headers=linked.auth("reviewer"))
     assert len(members.json()["records"]) == subjects.count(shared)
     assert set(members.json()["records"][0]) == {"agency", "record_id", "match_probability"}

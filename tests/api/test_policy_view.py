@@ -1,0 +1,228 @@
+"""The subject view under the default demo policy, end to end through HTTP.
+
+Table-driven scenarios from issue 4, then break-glass, revocation on the next
+request, and the privacy of audit events and logs.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from api.audit.tables import AuditEvent
+from linkage.keys import LinkageSecret
+from policy.view import PART2_REDISCLOSURE_NOTICE
+from tests.api.hub import Hub
+from tests.api.policy_setup import (
+    MARKERS,
+    PolicyHub,
+    agency_view,
+    build_policy_hub,
+    disclosed,
+    withheld,
+)
+
+
+@pytest.fixture
+def ph(hub: Hub, secret: LinkageSecret, fixtures_dir: Path) -> PolicyHub:
+    """The default policy and one subject at four agencies."""
+    return build_policy_hub(hub, secret, fixtures_dir)
+
+
+SCENARIOS: list[tuple[str, str, str, dict[str, Any] | None, dict[str, set[str]], set[str]]] = [
+    # name, user, purpose, consent (agency, fields) or None, disclosed with data, absent
+    (
+        "clinician_with_consent_sees_behavioral_health_not_substance_use",
+        "clinician",
+        "crisis_response",
+        {"agency": "homeless_services", "recipients": [{"role": "bh_clinician"}],
+         "categories": ["housing"], "purposes": ["crisis_response"]},
+        {
+            "behavioral_health": {"behavioral_health", "communication_needs"},
+            "police_cad": {"safety_flags", "communication_needs"},
+            "homeless_services": {"housing"},
+        },
+        {"substance_use"},
+    ),
+    (
+        "other_agency_officer_sees_safety_flags_and_communication_needs_only",
+        "officer",
+        "public_safety",
+        None,
+        {
+            "police_cad": {"safety_flags", "communication_needs"},
+            "behavioral_health": {"communication_needs"},
+        },
+        {"substance_use"},
+    ),
+    (
+        "medic_without_break_glass_sees_communication_needs_and_own_medical",
+        "medic",
+        "emergency",
+        None,
+        {
+            "police_cad": {"safety_flags", "communication_needs"},
+            "behavioral_health": {"communication_needs"},
+            "ems": {"medical"},
+        },
+        {"substance_use"},
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("user", "purpose", "consent", "expected", "absent"),
+    [s[1:] for s in SCENARIOS],
+    ids=[s[0] for s in SCENARIOS],
+)
+def test_scenario(
+    ph: PolicyHub,
+    user: str,
+    purpose: str,
+    consent: dict[str, Any] | None,
+    expected: dict[str, set[str]],
+    absent: set[str],
+) -> None:
+    if consent is not None:
+        fields = dict(consent)  # the table is shared by both backends' runs
+        ph.consent(fields.pop("agency"), **fields)
+
+    view = ph.view(user, purpose)
+
+    assert disclosed(view) == expected
+    for agency in view["agencies"]:
+        listed = set(agency["categories"]) | {w["category"] for w in agency["withheld"]}
+        assert not listed & absent, agency
+    assert view["notices"] == []
+
+
+def test_allowed_values_are_returned_decrypted(ph: PolicyHub) -> None:
+    view = ph.view("officer", "public_safety")
+
+    police = agency_view(view, "police_cad")
+    assert police["categories"]["safety_flags"] == [{"weapons": "zq-weapons-knife"}]
+    assert "behavioral_health" in withheld(view, "behavioral_health")
+    assert withheld(view, "behavioral_health")["behavioral_health"] == "denied_by_rule"
+
+
+def test_no_sharing_opt_in_means_nothing_from_that_agency(ph: PolicyHub) -> None:
+    # EMS shares only with behavioral health: the shelter's case manager gets nothing.
+    view = ph.view("casemgr", "care_coordination")
+
+    ems = agency_view(view, "ems")
+    assert ems["categories"] == {}
+    assert set(withheld(view, "ems").values()) == {"no_sharing_agreement"}
+
+
+def test_revoked_consent_takes_effect_on_the_next_request(ph: PolicyHub) -> None:
+    consent = ph.consent(
+        "behavioral_health",
+        recipients=[{"agency": "homeless_services", "role": "case_manager"}],
+        categories=["behavioral_health"],
+        purposes=["care_coordination"],
+    )
+    before = ph.view("casemgr", "care_coordination")
+    assert "behavioral_health" in disclosed(before)["behavioral_health"]
+
+    revoked = ph.hub.client.post(
+        f"/v1/consents/{consent['consent_id']}/revoke", headers=ph.hub.auth("po-bh")
+    )
+    assert revoked.status_code == 201, revoked.text
+    assert (revoked.json()["version"], revoked.json()["status"]) == (2, "inactive")
+
+    after = ph.view("casemgr", "care_coordination")
+    assert "behavioral_health" not in disclosed(after).get("behavioral_health", set())
+    assert withheld(after, "behavioral_health")["behavioral_health"] == "consent_revoked"
+
+
+def test_ems_break_glass_sees_what_the_rule_allows_with_the_part2_notice(ph: PolicyHub) -> None:
+    before = ph.view("medic", "emergency")
+    assert withheld(before, "behavioral_health")["behavioral_health"] == "break_glass_available"
+
+    grant = ph.hub.client.post(
+        f"/v1/subjects/{ph.subject_id}/break-glass",
+        json={"purpose": "emergency", "reason": "unresponsive patient, crisis history suspected"},
+        headers=ph.hub.auth("medic"),
+    )
+    assert grant.status_code == 201, grant.text
+    assert grant.json()["categories"] == {
+        "behavioral_health": ["behavioral_health", "substance_use"]
+    }
+
+    after = ph.view("medic", "emergency")
+    assert after["break_glass"] is True
+    bh = agency_view(after, "behavioral_health")
+    assert bh["categories"]["substance_use"] == [{"substance_use_note": "zq-substance-note"}]
+    assert bh["notices"] == ["substance_use"]
+    assert after["notices"] == [PART2_REDISCLOSURE_NOTICE]
+    # The grant is for the emergency only, and for this medic only.
+    assert ph.view("medic", "treatment")["break_glass"] is False
+
+    queue = ph.hub.client.get("/v1/audit/break-glass", headers=ph.hub.auth("auditor"))
+    assert queue.status_code == 200, queue.text
+    kinds = {item["kind"] for item in queue.json()["events"]}
+    assert {"subject.break_glass", "subject.view"} <= kinds
+
+
+def test_break_glass_is_refused_where_no_rule_allows_it(ph: PolicyHub) -> None:
+    refused = ph.hub.client.post(
+        f"/v1/subjects/{ph.subject_id}/break-glass",
+        json={"purpose": "emergency", "reason": "officer wants the crisis plan"},
+        headers=ph.hub.auth("officer"),
+    )
+    assert refused.status_code == 403
+    assert "no rule allows break-glass" in refused.json()["detail"]
+    wrong_purpose = ph.hub.client.post(
+        f"/v1/subjects/{ph.subject_id}/break-glass",
+        json={"purpose": "treatment", "reason": "no emergency"},
+        headers=ph.hub.auth("medic"),
+    )
+    assert wrong_purpose.status_code == 422
+
+
+def test_each_view_writes_one_event_per_agency_with_rules_and_version(ph: PolicyHub) -> None:
+    view = ph.view("officer", "public_safety")
+
+    with ph.hub.engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT agency, categories, withheld, decision, rule, policy_version, details "
+                 "FROM audit_event WHERE kind = 'subject.view' ORDER BY agency")
+        ).all()  # fmt: skip
+    assert [r[0] for r in rows] == ["behavioral_health", "ems", "homeless_services", "police_cad"]
+    police = rows[-1]
+    assert police.categories.strip(",").split(",") == sorted(
+        set(agency_view(view, "police_cad")["categories"])
+    )
+    assert police.policy_version == view["policy_version"]
+    assert police.rule is not None
+    assert police.rule.startswith("rule-")
+    bh = rows[0]
+    assert "substance_use" in bh.withheld  # concealed from the user, not from auditors
+    assert bh.decision == "partial"
+
+
+def test_context_values_never_reach_audit_events_or_logs(
+    ph: PolicyHub, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    ph.consent(
+        "behavioral_health",
+        recipients=[{"role": "bh_clinician"}],
+        categories=["substance_use"],
+        purposes=["treatment"],
+    )
+    seen = []
+    for user, purpose in (("clinician", "treatment"), ("officer", "public_safety"),
+                          ("casemgr", "care_coordination"), ("medic", "emergency")):  # fmt: skip
+        seen.append(ph.view(user, purpose))
+    assert "zq-substance-note" in str(seen)  # the values were disclosed ...
+
+    columns = ", ".join(c.name for c in AuditEvent.__table__.columns)  # type: ignore[attr-defined]
+    with ph.hub.engine.connect() as connection:
+        events = connection.execute(text(f"SELECT {columns} FROM audit_event")).all()  # noqa: S608
+    dumped = repr(events) + caplog.text
+    assert not [marker for marker in MARKERS if marker in dumped]  # ... but never logged
