@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from linkage.blocking import _REFINE, BlockingRule, rule_keys
-from linkage.table import EncodedTable
+from linkage.blocking import _MIX, _REFINE, BlockingRule, rule_keys
+from linkage.table import MULTI_TOKENS, EncodedTable
 
 __all__ = ["SortedKeys", "expand_ranges", "refine_hot_blocks", "table_keys"]
 
@@ -26,6 +26,8 @@ _SALT = np.uint64(0xD6E8FEB86659FD93)
 
 def table_keys(table: EncodedTable, rules: Sequence[BlockingRule]) -> tuple[I64, I64, I64]:
     """``(row, salted key, rule index)`` of every blocking key of every row."""
+    if len(table) == 1:
+        return _one_row_keys(table, rules)
     rows, keys, which = [], [], []
     for r, rule in enumerate(rules):
         rule_rows, rule_key = rule_keys(table, rule)
@@ -36,6 +38,60 @@ def table_keys(table: EncodedTable, rules: Sequence[BlockingRule]) -> tuple[I64,
         which.append(np.full(len(rule_rows), r, dtype=np.int64))
     empty = np.empty(0, dtype=np.int64)
     return tuple(np.concatenate(part) if part else empty for part in (rows, keys, which))  # type: ignore[return-value]
+
+
+_M64 = (1 << 64) - 1
+_MIX_INT = int(_MIX)
+
+
+def _mix(key: int, value: int, position: int) -> int:
+    """One step of :func:`linkage.blocking.rule_keys`' key mixing, on Python ints."""
+    return ((key * _MIX_INT) & _M64) ^ (value & _M64) ^ (position + 1)
+
+
+def _one_rule_keys(table: EncodedTable, rule: BlockingRule) -> list[int]:
+    """The unsigned keys ``rule_keys`` gives row 0, in the same order."""
+    if rule.unordered:
+        values = sorted(int(table.token(name)[0]) for name in rule.tokens)  # signed order
+        if 0 in values:
+            return []
+        key = 0
+        for position, value in enumerate(values):
+            key = _mix(key, value, position)
+        return [key]
+    keys = [0]
+    for position, name in enumerate(rule.tokens):
+        if name in MULTI_TOKENS:
+            multi = table.multi.get(name)
+            if multi is None:
+                return []
+            values = [int(v) for v in multi[0]]
+        else:
+            values = [int(table.token(name)[0])]
+        keys = [_mix(k, v, position) for k in keys for v in values if v != 0]
+    return keys
+
+
+def _one_row_keys(table: EncodedTable, rules: Sequence[BlockingRule]) -> tuple[I64, I64, I64]:
+    """:func:`table_keys` of a one-row table (a resolve query) without NumPy per rule.
+
+    A query runs sixteen rules over one row; array set-up would cost more than
+    the arithmetic, so the same mixing is done on Python integers.
+    """
+    keys: list[int] = []
+    which: list[int] = []
+    salt = int(_SALT)
+    for r, rule in enumerate(rules):
+        rule_salt = (salt * (r + 1)) & _M64
+        for key in _one_rule_keys(table, rule):
+            keys.append(key ^ rule_salt)
+            which.append(r)
+    unsigned = np.array(keys, dtype=np.uint64)
+    return (
+        np.zeros(len(keys), dtype=np.int64),
+        unsigned.view(np.int64),
+        np.array(which, dtype=np.int64),
+    )
 
 
 @dataclass

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import csv
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -203,3 +205,28 @@ def test_blob_format_covers_every_token_the_schema_can_build() -> None:
     produced -= {"given_name.suffix", "family_name.suffix"}  # both written as name.suffix
     assert produced == set(BLOB_TOKENS) | set(BLOB_MULTI)
     assert set(BLOB_FILTERS) == set(FIELD_TOKENS)
+
+
+def test_one_row_keys_equal_the_vectorised_keys_for_every_demo_record(
+    fixtures_dir: Path,
+) -> None:
+    """The resolve fast path must give exactly the keys of the array path."""
+    from linkage.blocking import DEFAULT_RULES
+    from linkage.index_keys import table_keys
+    from linkage.table_ops import take_rows
+    from tests.linkage.helpers import table_of
+
+    rows = _demo_rows(fixtures_dir)[:400]
+    table = table_of(rows)
+    rows_all, keys_all, which_all = table_keys(table, DEFAULT_RULES)
+    for i in range(len(table)):
+        single = take_rows(table, np.array([i], dtype=np.int64))
+        _, keys, which = table_keys(single, DEFAULT_RULES)
+        mine = rows_all == i
+        expected = sorted(zip(which_all[mine].tolist(), keys_all[mine].tolist(), strict=True))
+        assert sorted(zip(which.tolist(), keys.tolist(), strict=True)) == expected
+
+
+def _demo_rows(fixtures_dir: Path) -> list[dict[str, str]]:
+    with (fixtures_dir / "synthetic" / "demo" / "police_cad.csv").open(newline="") as handle:
+        return list(csv.DictReader(handle))
