@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 
 from api.audit.context import RequestIdMiddleware
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.master_key = settings.master_key_bytes()
+        to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         engine = make_engine(settings.database_url)
         if migrate:
             upgrade_database(engine)

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
         token_default_days: Lifetime of a token issued without ``--expires-in``.
         auto_train_records: With no model yet, a re-link run (which trains one)
             starts by itself once the store holds this many records.
+        request_threads: Threads a process runs request handlers in. Each
+            request makes several database round trips; with many threads
+            contending for the GIL every round trip waits behind the others.
         audit_signing_key: Ed25519 key that signs audit tree heads (PEM, or the
             32-byte seed as 64 hex digits); a development key in development.
         audit_head_every_events: Sign a tree head once this many events are sealed.
@@ -63,6 +66,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     token_default_days: int = Field(default=90, ge=1)
     auto_train_records: int = Field(default=1000, ge=10)
+    request_threads: int = Field(default=40, ge=1, le=200)
     audit_signing_key: SecretStr | None = None
     audit_head_every_events: int = Field(default=1000, ge=1)
     audit_head_every_seconds: float = Field(default=60.0, gt=0)

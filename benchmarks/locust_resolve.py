@@ -21,6 +21,7 @@ import os
 import random
 from pathlib import Path
 
+import gevent
 from locust import constant_throughput, task
 from locust.contrib.fasthttp import FastHttpUser
 
@@ -35,12 +36,19 @@ _QUERIES = (
 )
 
 
+def _random_phase() -> None:
+    """Start each user at a random point of its interval, so that users spawned
+    together do not fire in lockstep (bursts of ``users`` simultaneous requests)."""
+    gevent.sleep(random.uniform(0, 1 / _RATE))
+
+
 class ResolveUser(FastHttpUser):
     """A responder's gateway resolving one person after another."""
 
     wait_time = constant_throughput(_RATE)
 
     def on_start(self) -> None:
+        _random_phase()
         if not _QUERIES:
             raise RuntimeError("set CROSSWALK_BENCH_QUERIES to a file of encoded query lines")
         start = random.randrange(len(_QUERIES))
@@ -62,6 +70,9 @@ class HealthzUser(FastHttpUser):
     """The same offered load on ``GET /healthz`` (no token, no database, no linking)."""
 
     wait_time = constant_throughput(_RATE)
+
+    def on_start(self) -> None:
+        _random_phase()
 
     @task
     def healthz(self) -> None:
