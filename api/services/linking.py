@@ -30,7 +30,7 @@ import numpy as np
 import orjson
 from sqlalchemy import Engine
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from api import audit
 from api.audit import RequestContext
@@ -423,21 +423,7 @@ class LinkService:
                 raise NotReady("no linkage model yet: run a re-link (POST /v1/linkage/runs)")
             if table.key_id != self.index.key_id:
                 raise InvalidRequest("the query is encoded with another linkage key")
-            # The query is not a stored record: give it a key no record can have.
             return resolve(self.index, table, self.model, self.link_settings)
-
-    def subject_exists(self, session: Session, subject_id: str) -> list[str]:
-        """Agencies holding live records of ``subject_id`` (404 when none)."""
-        from api.tables import StoredRecord
-
-        agencies = session.exec(
-            select(StoredRecord.agency)
-            .where(StoredRecord.subject_id == subject_id, StoredRecord.retracted == False)  # noqa: E712
-            .distinct()
-        ).all()
-        if not agencies:
-            raise NotFound("no such subject")
-        return sorted(agencies)
 
 
 def _declared(body: bytes, name: str) -> str:

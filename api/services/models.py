@@ -15,7 +15,7 @@ from api.tables import LinkageModelRow, LinkState
 from linkage.errors import ModelError
 from linkage.model import FellegiSunterModel
 
-__all__ = ["active_model", "import_model", "lock_link_state"]
+__all__ = ["activate_model", "active_model", "import_model", "lock_link_state"]
 
 
 def lock_link_state(session: Session) -> LinkState:
@@ -31,8 +31,14 @@ def lock_link_state(session: Session) -> LinkState:
 
 
 def import_model(session: Session, model: FellegiSunterModel) -> LinkageModelRow:
-    """Store ``model`` and make it the active one."""
-    state = lock_link_state(session)
+    """Store ``model`` and make it the active one (taking the linking lock)."""
+    return activate_model(session, lock_link_state(session), model)
+
+
+def activate_model(
+    session: Session, state: LinkState, model: FellegiSunterModel
+) -> LinkageModelRow:
+    """Store ``model`` as the active one; the caller holds the linking lock (``state``)."""
     if state.key_id is not None and state.key_id != model.key_id:
         raise InvalidRequest("the model was trained on encodings of another linkage key")
     session.exec(update(LinkageModelRow).values(active=False))

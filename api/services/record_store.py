@@ -263,12 +263,23 @@ def mark_retracted(session: Session, agency: str, record_id: str, seq: int) -> S
 
 
 def move_subjects(
-    session: Session, changes: Mapping[RecordKey, tuple[str, float | None]], seq: int
+    session: Session,
+    changes: Mapping[RecordKey, tuple[str, float | None]],
+    seq: int,
+    *,
+    unchanged_since: int | None = None,
 ) -> None:
-    """Set the subject (and, when given, match probability) of existing records."""
+    """Set the subject (and, when given, match probability) of existing records.
+
+    Args:
+        unchanged_since: Leave records written after this ``seq`` alone (a
+            re-link run's snapshot: later submissions are linked afresh).
+    """
     where = (_TABLE.c.agency == bindparam("key_agency")) & (
         _TABLE.c.record_id == bindparam("key_record_id")
     )
+    if unchanged_since is not None:
+        where &= _TABLE.c.change_seq <= unchanged_since
     moved: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
     for (agency, record_id), (subject, probability) in changes.items():
         params: dict[str, Any] = {

@@ -20,8 +20,6 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-import orjson
-from sqlalchemy import bindparam, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -29,8 +27,9 @@ from api.audit import EventKind, RequestContext, record
 from api.db import session_scope
 from api.errors import Conflict, NotFound
 from api.services import review
+from api.services.models import activate_model
 from api.services.record_store import live_rows, move_subjects
-from api.tables import LinkageModelRow, LinkageRun, LinkState, StoredRecord, as_utc, utcnow
+from api.tables import LinkageRun, LinkState, StoredRecord, as_utc, utcnow
 from linkage.incremental import link_batch
 from linkage.pipeline import link_table
 from linkage.row_codec import table_from_blobs
@@ -188,8 +187,9 @@ class RunManager:
         service = self.service
         with service._lock:
             with service.write() as (session, state):
-                _activate_model(session, state, result.model)
-                moved = _move_unchanged(session, result, snapshot, state.seq)
+                activate_model(session, state, result.model)
+                moved = {(a, r): (s, p) for a, r, s, p in result.rows()}
+                move_subjects(session, moved, state.seq, unchanged_since=snapshot)
                 review.record_events(session, result.events, run_id)
                 review.queue_review(session, list(result.possible_matches()))
                 run = session.get(LinkageRun, run_id)
@@ -201,7 +201,7 @@ class RunManager:
             service.load()
             late = self._relink_late(snapshot, written)
         log.info("linkage run %d: %d records re-assigned, %d late ones re-linked",
-                 run_id, moved, late)  # fmt: skip
+                 run_id, len(moved), late)  # fmt: skip
 
     def _relink_late(self, snapshot: int, written: int) -> int:
         """Link records submitted while the run worked under the new model.
@@ -240,35 +240,3 @@ class RunManager:
             review.record_events_and_review(session, outcome)
         service.index.apply(outcome)
         return len(late)
-
-
-def _activate_model(session: Session, state: LinkState, model: Any) -> None:
-    session.exec(update(LinkageModelRow).values(active=False))
-    row = LinkageModelRow(
-        schema_version=model.schema_version,
-        key_id=model.key_id,
-        body=orjson.dumps(model.to_dict()).decode(),
-        active=True,
-    )
-    session.add(row)
-    session.flush()
-    state.model_id = row.id
-    session.add(state)
-
-
-def _move_unchanged(session: Session, result: Any, snapshot: int, seq: int) -> int:
-    """Write the run's subject and probability of every record unchanged since the snapshot."""
-    table = StoredRecord.__table__  # type: ignore[attr-defined]
-    statement = (
-        update(table)
-        .where(
-            table.c.agency == bindparam("a"),
-            table.c.record_id == bindparam("r"),
-            table.c.change_seq <= snapshot,
-        )
-        .values(subject_id=bindparam("s"), match_probability=bindparam("p"), change_seq=seq)
-    )
-    params = [{"a": a, "r": r, "s": s, "p": p} for a, r, s, p in result.rows()]
-    for start in range(0, len(params), 10_000):
-        session.connection().execute(statement, params[start : start + 10_000])
-    return len(params)

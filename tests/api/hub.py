@@ -7,6 +7,7 @@ service layer (fast), the behaviour under test through HTTP.
 from __future__ import annotations
 
 import csv
+import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from sqlalchemy import Engine
 
 from api.app import create_app
 from api.db import session_scope
+from api.demo_setup import DEMO_CONFIG
 from api.errors import NotFound
 from api.services import identity
 from api.settings import Settings
@@ -25,22 +27,12 @@ from linkage.keys import LinkageSecret
 from linkage.records import EncodedRecord
 from linkage.schema import default_schema
 
-#: Context columns of the synthetic fixture agencies, by category.
+#: Context columns of the synthetic fixture agencies, by category: the demo
+#: hub's own mapping (fixtures/demo/hub.toml), so tests and demo cannot drift.
 FIXTURE_CONTEXT: dict[str, dict[str, tuple[str, ...]]] = {
-    "police_cad": {
-        "safety_flags": ("weapons", "officer_safety_note"),
-        "communication_needs": ("language",),
-    },
-    "behavioral_health": {
-        "behavioral_health": ("crisis_plan", "clinician_contact"),
-        "communication_needs": ("language", "interpreter_needed"),
-        "substance_use": ("substance_use_note",),
-    },
-    "homeless_services": {
-        "housing": ("shelter_status",),
-        "service_connections": ("case_manager",),
-        "communication_needs": ("language",),
-    },
+    agency["name"]: {category: tuple(columns) for category, columns in agency["context"].items()}
+    for agency in tomllib.loads(DEMO_CONFIG.read_text(encoding="utf-8"))["agency"]
+    if "context" in agency
 }
 
 
