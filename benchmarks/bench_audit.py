@@ -85,7 +85,7 @@ def _writer(
         for i in range(events):
             with session_scope(engine) as session:
                 if variant == "plain":
-                    session.connection().execute(insert(plain).values(**_event(i, worker)))
+                    session.connection().execute(insert(plain), _event(i, worker))
                 elif variant == "audit":
                     record(session, EventKind.SUBJECT_VIEW, **_kwargs(i, worker))
                 else:

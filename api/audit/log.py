@@ -38,7 +38,11 @@ if TYPE_CHECKING:
 __all__ = ["CLI_CONTEXT", "RequestContext", "record", "record_alone", "record_subject_changes"]
 
 log = logging.getLogger(__name__)
-_INSERT = insert(AuditEvent).returning(AuditEvent.__table__.c.id)  # type: ignore[attr-defined]
+_EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
+# One Core statement, values bound as parameters: SQLAlchemy compiles it once and
+# caches it. (``insert(AuditEvent).values(**row)`` would build a new ORM statement
+# and its cache key on every call — half a millisecond per audited request.)
+_INSERT = insert(_EVENTS).returning(_EVENTS.c.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +127,7 @@ def record(
         details=details,
     )
     try:  # Core, not the ORM: this is on every audited request's path
-        event_id: int = session.connection().execute(_INSERT.values(**built.values)).scalar_one()
+        event_id: int = session.connection().execute(_INSERT, built.values).scalar_one()
     except SQLAlchemyError as exc:
         log.error("audit event could not be written (%s)", type(exc).__name__)
         raise AuditUnavailable("the audit log cannot be written; nothing was done") from exc
@@ -167,7 +171,7 @@ def record_subject_changes(
     ]
     if rows:
         try:
-            session.connection().execute(insert(AuditEvent), rows)
+            session.connection().execute(insert(_EVENTS), rows)
         except SQLAlchemyError as exc:
             raise AuditUnavailable("the audit log cannot be written; nothing was done") from exc
     return len(rows)
