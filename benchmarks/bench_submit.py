@@ -178,6 +178,7 @@ def _prepare(url: str, model: Any, table: Any, subjects: list[str]) -> None:
 
 # --- the measured runs (each in a spawned child) ------------------------------------------
 _APP_NAME = "bench-submit"
+_PROFILE_ENV = "CROSSWALK_BENCH_PROFILE"
 
 
 @dataclass(frozen=True)
@@ -273,9 +274,34 @@ def _measure_service(
     service = LinkService(engine, _settings(url), Metrics())
     service.load()
     stewards = {a: Principal(-1, f"bench-{a}", Role.DATA_STEWARD, a) for a in _CONTEXT}
-    with clock, ThreadPoolExecutor(max_workers=threads) as pool:
-        list(pool.map(lambda batch: service.submit(stewards[batch[0]], batch[1]), batches))
+    if threads == 1:  # in this thread (so --profile sees it)
+        with _profiled(), clock:
+            for agency, body in batches:
+                service.submit(stewards[agency], body)
+    else:
+        with clock, ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(lambda batch: service.submit(stewards[batch[0]], batch[1]), batches))
     service.close()
+
+
+@contextmanager
+def _profiled() -> Iterator[None]:
+    """cProfile the block when ``--profile`` asked for it."""
+    if not os.environ.get(_PROFILE_ENV):
+        yield
+        return
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
+        stats = pstats.Stats(profile)
+        stats.sort_stats("cumulative").print_stats(35)
+        stats.sort_stats("tottime").print_stats(25)
 
 
 def _measure_http(url: str, batches: list[Batch], clock: _Clock) -> None:
@@ -441,12 +467,17 @@ def _parser() -> argparse.ArgumentParser:
         help=f"comma-separated, of {', '.join(_MODES)}",
     )
     parser.add_argument("--reencode", action="store_true", help="re-encode the cached data")
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile the service mode (timings then inflate)"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse arguments, run, print the figures."""
     args = _parser().parse_args(argv)
+    if args.profile:
+        os.environ[_PROFILE_ENV] = "1"  # read by the spawned measuring process
     unknown = set(args.modes) - set(_MODES)
     if unknown:
         raise SystemExit(f"unknown mode(s): {', '.join(sorted(unknown))}")

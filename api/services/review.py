@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import orjson
 from sqlalchemy import insert, or_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from api.audit import RequestContext
@@ -76,13 +78,18 @@ def record_events(
 
 
 def queue_review(session: Session, pairs: Sequence[tuple[RecordKey, RecordKey, float]]) -> int:
-    """Add possible matches not already queued; returns how many were added."""
+    """Add possible matches not already queued (in any status); returns how many were added.
+
+    One multi-row ``INSERT … ON CONFLICT DO NOTHING`` on the pair's unique key:
+    the database skips pairs it already holds, so no look-up precedes the write.
+    """
     fresh: dict[KeyPair, float] = {}
     for a, b, p in pairs:
         low, high = (a, b) if a <= b else (b, a)
         fresh[(low, high)] = max(p, fresh.get((low, high), 0.0))
-    for pair in _queued(session, list(fresh)):
-        fresh.pop(pair, None)
+    if not fresh:
+        return 0
+    now = utcnow()
     rows = [
         {
             "agency_l": a[0],
@@ -91,31 +98,22 @@ def queue_review(session: Session, pairs: Sequence[tuple[RecordKey, RecordKey, f
             "record_id_r": b[1],
             "match_probability": p,
             "status": "open",
-            "created_at": utcnow(),
+            "created_at": now,
         }
         for (a, b), p in fresh.items()
     ]
-    if rows:
-        session.connection().execute(insert(ReviewItem), rows)
-    return len(rows)
+    connection = session.connection()
+    dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        dialect_insert(_REVIEW)
+        .on_conflict_do_nothing(index_elements=_PAIR_COLUMNS)
+        .returning(_REVIEW.c.id)
+    )
+    return len(connection.execute(statement, rows).all())
 
 
-def _queued(session: Session, pairs: list[KeyPair]) -> set[KeyPair]:
-    found: set[KeyPair] = set()
-    lefts = sorted({a for a, _ in pairs})
-    for start in range(0, len(lefts), 200):
-        chunk = lefts[start : start + 200]
-        query = select(ReviewItem).where(
-            or_(
-                *(
-                    (col(ReviewItem.agency_l) == a) & (col(ReviewItem.record_id_l) == r)
-                    for a, r in chunk
-                )
-            )
-        )
-        for item in session.exec(query):
-            found.add(((item.agency_l, item.record_id_l), (item.agency_r, item.record_id_r)))
-    return found & set(pairs)
+_REVIEW = ReviewItem.__table__  # type: ignore[attr-defined]
+_PAIR_COLUMNS = ["agency_l", "record_id_l", "agency_r", "record_id_r"]
 
 
 def record_events_and_review(
