@@ -26,6 +26,7 @@ from api.routes import admin, audit, consents, health, linkage_runs, policies, r
 from api.services.linking import LinkService
 from api.services.policy_service import PolicyService
 from api.services.subject_views import SubjectViews
+from api.services.token_cache import TokenCache
 from api.settings import Settings, get_settings
 
 __all__ = ["create_app"]
@@ -49,6 +50,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         if migrate:
             upgrade_database(engine)
         app.state.engine = engine
+        app.state.tokens = TokenCache(engine, settings.token_cache_seconds)
+        app.state.tokens.start()
         app.state.audit = AuditService(engine, settings)
         app.state.audit.start()
         app.state.linking = LinkService(engine, settings, metrics)
@@ -62,6 +65,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             app.state.policy.close()
             app.state.linking.close()
             app.state.audit.close()
+            app.state.tokens.close()
             engine.dispose()
 
     app = FastAPI(

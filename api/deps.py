@@ -2,11 +2,12 @@
 
 ``SessionDep`` gives a request-scoped session that commits when the route
 returns and rolls back on any exception; ``CurrentUser`` authenticates the
-bearer token; :func:`require_roles` builds a dependency that also checks the
-role; ``AuditContextDep`` is the request id and client address for audit
-events. Routes declare exactly one of these and stay thin. A refused token
-(``auth.failure``) or role (``access.denied``) is an audit event written in a
-transaction of its own: there is no act for it to join.
+bearer token (through the process's token cache); :func:`require_roles`
+builds a dependency that also checks the role; ``AuditContextDep`` is the
+request id and client address for audit events. Routes declare exactly one of
+these and stay thin. A refused token (``auth.failure``) or role
+(``access.denied``) is an audit event written in a transaction of its own:
+there is no act for it to join.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from api.audit.context import request_context
 from api.db import session_scope
 from api.errors import AuthenticationError, PermissionDenied
 from api.roles import Role
-from api.services.identity import Principal, authenticate
+from api.services.identity import Principal, authenticate_digest
+from api.services.token_cache import TokenCache
 from api.settings import Settings
+from api.tokens import hash_token
 
 __all__ = [
     "AuditContextDep",
@@ -75,21 +78,38 @@ def _operation(request: Request) -> str:
     return str(getattr(request.scope.get("route"), "name", "unknown"))
 
 
-def get_current_user(
+def _authenticate_from_store(engine: Engine, tokens: TokenCache, digest: str) -> Principal:
+    generation = tokens.generation  # before the read: see TokenCache.remember
+    with Session(engine) as session:
+        principal, expires_at = authenticate_digest(session, digest)
+    tokens.remember(digest, principal, expires_at, generation)
+    return principal
+
+
+async def get_current_user(
     request: Request,
     engine: Annotated[Engine, Depends(get_engine)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     context: AuditContextDep,
 ) -> Principal:
-    """Authenticate the bearer token (in its own short transaction)."""
+    """Authenticate the bearer token: from this process's cache, else the store.
+
+    A cache hit does no I/O and stays on the event loop; a miss reads the store
+    in its own short transaction on a worker thread (:mod:`api.services.token_cache`).
+    """
+    tokens: TokenCache = request.app.state.tokens
     try:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise AuthenticationError("a bearer token is required")
-        with Session(engine) as session:
-            return authenticate(session, credentials.credentials)
+        digest = hash_token(credentials.credentials)
+        cached = tokens.lookup(digest)
+        if cached is not None:
+            return cached
+        return await run_in_threadpool(_authenticate_from_store, engine, tokens, digest)
     except AuthenticationError:
         cause = "missing_token" if credentials is None else "invalid_token"
-        record_alone(
+        await run_in_threadpool(
+            record_alone,
             engine,
             EventKind.AUTH_FAILURE,
             context=context,

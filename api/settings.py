@@ -52,6 +52,10 @@ class Settings(BaseSettings):
             audit events into the chain; 0 turns its sealer thread off.
         policy_poll_seconds: How often each server process checks whether a new
             policy was published (by any process); 0 turns its poller off.
+        token_cache_seconds: How often each server process checks whether a
+            token was revoked (by any process), and so the longest another
+            process may still honour a revoked token; 0 turns the token cache
+            off (every request reads its token from the database).
         break_glass_minutes: Lifetime of a break-glass grant.
     """
 
@@ -72,6 +76,7 @@ class Settings(BaseSettings):
     audit_head_every_seconds: float = Field(default=60.0, gt=0)
     audit_seal_interval_seconds: float = Field(default=0.25, ge=0)
     policy_poll_seconds: float = Field(default=0.25, ge=0, le=1)
+    token_cache_seconds: float = Field(default=0.25, ge=0, le=1)
     break_glass_minutes: float = Field(default=15.0, gt=0, le=240)
 
     @field_validator("database_url")

@@ -20,6 +20,7 @@ from sqlmodel import Field, SQLModel
 __all__ = [
     "Agency",
     "ApiToken",
+    "IdentityState",
     "LinkConstraint",
     "LinkState",
     "LinkageModelRow",
@@ -79,6 +80,19 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
     expires_at: datetime = Field(sa_column=_when())
     revoked_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+
+
+class IdentityState(SQLModel, table=True):
+    """The single row (id 1) whose ``version`` moves whenever a token stops being valid.
+
+    Every server process polls it (:mod:`api.services.token_cache`) and forgets
+    the principals it cached when it moves, so a revocation made anywhere reaches
+    every process within ``token_cache_seconds``.
+    """
+
+    __tablename__ = "identity_state"
+    id: int = Field(default=1, primary_key=True)
+    version: int = 0
 
 
 class StoredRecord(SQLModel, table=True):

@@ -87,10 +87,17 @@ def issue_token(
 
 @router.delete("/users/{username}/tokens")
 def revoke_tokens(
-    username: str, admin: AdminUser, session: SessionDep, context: AuditContextDep
+    request: Request,
+    username: str,
+    admin: AdminUser,
+    session: SessionDep,
+    context: AuditContextDep,
 ) -> dict[str, int]:
-    """Revoke all of a user's tokens."""
-    return {"revoked": identity.revoke_tokens(session, username, actor=admin, context=context)}
+    """Revoke all of a user's tokens (refused by this process at once, by others within a poll)."""
+    revoked = identity.revoke_tokens(session, username, actor=admin, context=context)
+    session.commit()
+    request.app.state.tokens.forget_all()
+    return {"revoked": revoked}
 
 
 @router.get("/clusters", response_class=StreamingResponse)

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -23,12 +23,13 @@ from api.audit import EventKind, RequestContext, record
 from api.context_crypto import new_wrapped_data_key
 from api.errors import AuthenticationError, Conflict, InvalidRequest, NotFound
 from api.roles import Role
-from api.tables import Agency, ApiToken, User, as_utc, utcnow
+from api.tables import Agency, ApiToken, IdentityState, User, as_utc, utcnow
 from api.tokens import hash_token, new_token
 
 __all__ = [
     "Principal",
     "authenticate",
+    "authenticate_digest",
     "create_agency",
     "create_user",
     "get_agency",
@@ -169,6 +170,10 @@ def revoke_tokens(
         token.revoked_at = now
         session.add(token)
     session.flush()
+    # Every server process polls this version and forgets the tokens it cached.
+    session.connection().execute(
+        update(IdentityState).where(IdentityState.id == 1).values(version=IdentityState.version + 1)  # type: ignore[arg-type]
+    )
     record(
         session,
         EventKind.TOKEN_REVOKE,
@@ -186,14 +191,24 @@ def authenticate(session: Session, token: str) -> Principal:
         AuthenticationError: unknown, expired or revoked token (one message for
             all three, so a caller learns nothing about which).
     """
-    # Plain columns, not three ORM entities: this runs on every request.
-    row = session.connection().execute(_AUTH, {"digest": hash_token(token)}).first()
+    return authenticate_digest(session, hash_token(token))[0]
+
+
+def authenticate_digest(session: Session, digest: str) -> tuple[Principal, datetime]:
+    """The principal behind the token whose SHA-256 is ``digest``, and when it expires.
+
+    Raises:
+        AuthenticationError: as :func:`authenticate`.
+    """
+    # Plain columns, not three ORM entities: this runs on every uncached request.
+    row = session.connection().execute(_AUTH, {"digest": digest}).first()
     if row is None:
         raise AuthenticationError("invalid or expired token")
     revoked_at, expires_at, user_id, username, role, agency = row
-    if revoked_at is not None or as_utc(expires_at) <= utcnow():
+    expires_at = as_utc(expires_at)
+    if revoked_at is not None or expires_at <= utcnow():
         raise AuthenticationError("invalid or expired token")
-    return Principal(user_id, username, Role(role), agency)
+    return Principal(user_id, username, Role(role), agency), expires_at
 
 
 _TOKEN = ApiToken.__table__  # type: ignore[attr-defined]
