@@ -299,6 +299,7 @@ def _profiled() -> Iterator[None]:
         yield
     finally:
         profile.disable()
+        profile.dump_stats(os.environ[_PROFILE_ENV])
         stats = pstats.Stats(profile)
         stats.sort_stats("cumulative").print_stats(35)
         stats.sort_stats("tottime").print_stats(25)
@@ -468,7 +469,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--reencode", action="store_true", help="re-encode the cached data")
     parser.add_argument(
-        "--profile", action="store_true", help="cProfile the service mode (timings then inflate)"
+        "--profile",
+        action="store_true",
+        help="cProfile the service mode (timings inflate; stats also in WORKDIR/bench_submit.prof)",
     )
     return parser
 
@@ -477,7 +480,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Parse arguments, run, print the figures."""
     args = _parser().parse_args(argv)
     if args.profile:
-        os.environ[_PROFILE_ENV] = "1"  # read by the spawned measuring process
+        os.environ[_PROFILE_ENV] = str(args.workdir / "bench_submit.prof")  # read by the child
     unknown = set(args.modes) - set(_MODES)
     if unknown:
         raise SystemExit(f"unknown mode(s): {', '.join(sorted(unknown))}")

@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 import orjson
-from sqlalchemy import insert, or_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import insert, or_, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
@@ -80,8 +79,8 @@ def record_events(
 def queue_review(session: Session, pairs: Sequence[tuple[RecordKey, RecordKey, float]]) -> int:
     """Add possible matches not already queued (in any status); returns how many were added.
 
-    One multi-row ``INSERT … ON CONFLICT DO NOTHING`` on the pair's unique key:
-    the database skips pairs it already holds, so no look-up precedes the write.
+    One ``INSERT … ON CONFLICT DO NOTHING`` on the pair's unique key: the
+    database skips pairs it already holds, so no look-up precedes the write.
     """
     fresh: dict[KeyPair, float] = {}
     for a, b, p in pairs:
@@ -90,6 +89,17 @@ def queue_review(session: Session, pairs: Sequence[tuple[RecordKey, RecordKey, f
     if not fresh:
         return 0
     now = utcnow()
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":  # five arrays: a short statement to send and parse
+        pairs_l, pairs_r = [a for a, _ in fresh], [b for _, b in fresh]
+        arrays = {
+            "al": [a for a, _ in pairs_l],
+            "rl": [r for _, r in pairs_l],
+            "ar": [a for a, _ in pairs_r],
+            "rr": [r for _, r in pairs_r],
+            "p": list(fresh.values()),
+        }
+        return len(connection.execute(_QUEUE_PG, {"now": now, **arrays}).all())
     rows = [
         {
             "agency_l": a[0],
@@ -102,10 +112,8 @@ def queue_review(session: Session, pairs: Sequence[tuple[RecordKey, RecordKey, f
         }
         for (a, b), p in fresh.items()
     ]
-    connection = session.connection()
-    dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     statement = (
-        dialect_insert(_REVIEW)
+        sqlite_insert(_REVIEW)
         .on_conflict_do_nothing(index_elements=_PAIR_COLUMNS)
         .returning(_REVIEW.c.id)
     )
@@ -114,6 +122,16 @@ def queue_review(session: Session, pairs: Sequence[tuple[RecordKey, RecordKey, f
 
 _REVIEW = ReviewItem.__table__  # type: ignore[attr-defined]
 _PAIR_COLUMNS = ["agency_l", "record_id_l", "agency_r", "record_id_r"]
+# PostgreSQL: the rows as five arrays, unnested server-side. A multi-row VALUES
+# list of thousands of placeholders costs more to build and parse than to run.
+_QUEUE_PG = text(
+    "INSERT INTO review_item"
+    " (agency_l, record_id_l, agency_r, record_id_r, match_probability, status, created_at)"
+    " SELECT al, rl, ar, rr, p, 'open', :now FROM unnest("
+    "CAST(:al AS text[]), CAST(:rl AS text[]), CAST(:ar AS text[]), CAST(:rr AS text[]),"
+    " CAST(:p AS float8[])) AS t(al, rl, ar, rr, p)"
+    " ON CONFLICT (agency_l, record_id_l, agency_r, record_id_r) DO NOTHING RETURNING id"
+)
 
 
 def record_events_and_review(
