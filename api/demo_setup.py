@@ -103,7 +103,13 @@ def _identities(engine: Any, settings: Settings, plan: dict[str, Any], demo: Dem
         for agency in plan["agency"]:
             identity.create_agency(session, agency["name"], settings.master_key_bytes())
         for user in plan["user"]:
-            identity.create_user(session, user["username"], user["role"], user["agency"])
+            identity.create_user(
+                session,
+                user["username"],
+                user["role"],
+                user["agency"],
+                cjis_authorized=bool(user.get("cjis_authorized", False)),
+            )
             token = identity.issue_token(session, user["username"], 7)
             demo.tokens[user["username"]] = (user["role"], user["agency"], token)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -67,6 +67,8 @@ class User(SQLModel, table=True):
     username: str = Field(max_length=64, unique=True, index=True)
     role: str = Field(max_length=32)
     agency_id: int = Field(foreign_key="agency.id", index=True)
+    #: Vetted and trained for criminal justice information (the ``cjis_authorized`` condition).
+    cjis_authorized: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
 
 

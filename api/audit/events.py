@@ -67,6 +67,7 @@ class EventKind(StrEnum):
     CONSENT_CHANGE = "consent.change"
     AGENCY_CREATE = "identity.agency_create"
     USER_CREATE = "identity.user_create"
+    USER_CJIS = "identity.user_cjis"
     TOKEN_ISSUE = "identity.token_issue"  # noqa: S105 - an event name, not a secret
     TOKEN_REVOKE = "identity.token_revoke"  # noqa: S105 - an event name, not a secret
     RECORD_SUBMIT = "record.submit"

@@ -34,9 +34,17 @@ def run_admin(args: argparse.Namespace, settings: Settings) -> int:
                 _say(f"created agency {args.name}")
             elif args.verb == "create-user":
                 identity.create_user(
-                    session, args.username, args.role, args.agency, context=CLI_CONTEXT
+                    session,
+                    args.username,
+                    args.role,
+                    args.agency,
+                    cjis_authorized=args.cjis,
+                    context=CLI_CONTEXT,
                 )
                 _say(f"created user {args.username} ({args.role} at {args.agency})")
+            elif args.verb == "set-cjis":
+                identity.set_cjis(session, args.username, args.state == "on", context=CLI_CONTEXT)
+                _say(f"CJIS authorisation of {args.username}: {args.state}")
             elif args.verb == "issue-token":
                 days = settings.token_default_days if args.expires_in is None else args.expires_in
                 token = identity.issue_token(session, args.username, days, context=CLI_CONTEXT)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
@@ -35,6 +35,13 @@ class UserCreate(BaseModel):
     username: str = Field(max_length=64)
     role: str = Field(max_length=32)
     agency: str = Field(max_length=64)
+    cjis_authorized: bool = False
+
+
+class CjisState(BaseModel):
+    """A user's CJIS authorisation."""
+
+    authorized: bool
 
 
 class TokenCreate(BaseModel):
@@ -61,12 +68,39 @@ def create_agency(
 @router.post("/users", status_code=201)
 def create_user(
     body: UserCreate, admin: AdminUser, session: SessionDep, context: AuditContextDep
-) -> dict[str, str]:
+) -> dict[str, Any]:
     """Create a user."""
     user = identity.create_user(
-        session, body.username, body.role, body.agency, actor=admin, context=context
+        session,
+        body.username,
+        body.role,
+        body.agency,
+        cjis_authorized=body.cjis_authorized,
+        actor=admin,
+        context=context,
     )
-    return {"username": user.username, "role": user.role, "agency": body.agency}
+    return {
+        "username": user.username,
+        "role": user.role,
+        "agency": body.agency,
+        "cjis_authorized": user.cjis_authorized,
+    }
+
+
+@router.put("/users/{username}/cjis")
+def set_cjis(
+    request: Request,
+    username: str,
+    body: CjisState,
+    admin: AdminUser,
+    session: SessionDep,
+    context: AuditContextDep,
+) -> dict[str, Any]:
+    """Grant or withdraw CJIS authorisation (every process within a token-cache poll)."""
+    identity.set_cjis(session, username, body.authorized, actor=admin, context=context)
+    session.commit()
+    request.app.state.tokens.forget_all()
+    return {"username": username, "cjis_authorized": body.authorized}
 
 
 @router.post("/users/{username}/tokens", status_code=201)

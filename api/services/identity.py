@@ -35,6 +35,7 @@ __all__ = [
     "get_agency",
     "issue_token",
     "revoke_tokens",
+    "set_cjis",
 ]
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
@@ -48,6 +49,7 @@ class Principal:
     username: str
     role: Role
     agency: str
+    cjis_authorized: bool = False
 
 
 def _check_name(kind: str, name: str) -> str:
@@ -89,10 +91,11 @@ def create_user(
     role: str,
     agency: str,
     *,
+    cjis_authorized: bool = False,
     actor: Principal | None = None,
     context: RequestContext | None = None,
 ) -> User:
-    """Create a user with one role at one agency."""
+    """Create a user with one role at one agency (and CJIS authorisation, if vetted)."""
     _check_name("user", username)
     try:
         parsed = Role(role)
@@ -104,7 +107,9 @@ def create_user(
     if session.exec(select(User).where(User.username == username)).first():
         raise Conflict(f"user {username!r} already exists")
     assert owner.id is not None  # noqa: S101 - flushed rows have ids
-    user = User(username=username, role=parsed.value, agency_id=owner.id)
+    user = User(
+        username=username, role=parsed.value, agency_id=owner.id, cjis_authorized=cjis_authorized
+    )
     session.add(user)
     session.flush()
     record(
@@ -113,9 +118,46 @@ def create_user(
         actor=actor,
         context=context,
         agency=agency,
-        details={"user": username, "user_id": user.id, "role": parsed.value},
+        details={
+            "user": username,
+            "user_id": user.id,
+            "role": parsed.value,
+            "cjis_authorized": cjis_authorized,
+        },
     )
     return user
+
+
+def set_cjis(
+    session: Session,
+    username: str,
+    authorized: bool,
+    *,
+    actor: Principal | None = None,
+    context: RequestContext | None = None,
+) -> None:
+    """Grant or withdraw a user's CJIS authorisation (effective like a revocation)."""
+    user = _user(session, username)
+    user.cjis_authorized = authorized
+    session.add(user)
+    session.flush()
+    _tokens_changed(session)
+    record(
+        session,
+        EventKind.USER_CJIS,
+        actor=actor,
+        context=context,
+        details={"user": username, "user_id": user.id, "cjis_authorized": authorized},
+    )
+
+
+def _tokens_changed(session: Session) -> None:
+    """Bump the version every server process polls to forget the principals it cached."""
+    session.connection().execute(
+        update(IdentityState)
+        .where(IdentityState.id == 1)  # type: ignore[arg-type]
+        .values(version=IdentityState.version + 1)
+    )
 
 
 def _user(session: Session, username: str) -> User:
@@ -170,10 +212,7 @@ def revoke_tokens(
         token.revoked_at = now
         session.add(token)
     session.flush()
-    # Every server process polls this version and forgets the tokens it cached.
-    session.connection().execute(
-        update(IdentityState).where(IdentityState.id == 1).values(version=IdentityState.version + 1)  # type: ignore[arg-type]
-    )
+    _tokens_changed(session)
     record(
         session,
         EventKind.TOKEN_REVOKE,
@@ -204,11 +243,11 @@ def authenticate_digest(session: Session, digest: str) -> tuple[Principal, datet
     row = session.connection().execute(_AUTH, {"digest": digest}).first()
     if row is None:
         raise AuthenticationError("invalid or expired token")
-    revoked_at, expires_at, user_id, username, role, agency = row
+    revoked_at, expires_at, user_id, username, role, cjis, agency = row
     expires_at = as_utc(expires_at)
     if revoked_at is not None or expires_at <= utcnow():
         raise AuthenticationError("invalid or expired token")
-    return Principal(user_id, username, Role(role), agency), expires_at
+    return Principal(user_id, username, Role(role), agency, bool(cjis)), expires_at
 
 
 _TOKEN = ApiToken.__table__  # type: ignore[attr-defined]
@@ -221,6 +260,7 @@ _AUTH = (
         _USER.c.id,
         _USER.c.username,
         _USER.c.role,
+        _USER.c.cjis_authorized,
         _AGENCY.c.name,
     )
     .join(_USER, _USER.c.id == _TOKEN.c.user_id)

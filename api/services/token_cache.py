@@ -9,8 +9,9 @@ held), with the token's expiry.
 
 **When a cached principal stops counting.** Never after its token expires (the
 expiry is checked on every look-up, to the microsecond, as the store would).
-A revocation is a change in the store that this process cannot see, so every
-revocation also bumps ``identity_state.version`` in its transaction, and a
+A revocation (or a change of the user's CJIS authorisation, which the principal
+carries) is a change in the store that this process cannot see, so each one
+also bumps ``identity_state.version`` in its transaction, and a
 poller thread reads that row every ``token_cache_seconds``; when it moves, the
 cache is emptied. A revocation therefore reaches every process within one poll
 interval (0.25 s by default, at most 1 s) — the same bound as a policy

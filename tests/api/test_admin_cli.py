@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import text
 
 from api.cli import main
 from api.settings import Settings
@@ -82,6 +83,8 @@ def test_the_other_verbs_report_on_stderr_only(
     verbs = [
         ("create-agency", "county"),
         ("create-user", "ada", "--role", "auditor", "--agency", "county"),
+        ("create-user", "sgt", "--role", "police_officer", "--agency", "county", "--cjis"),
+        ("set-cjis", "sgt", "off"),
         ("revoke-token", "ada"),
     ]
     for verb in verbs:
@@ -200,3 +203,24 @@ def test_refused_settings_exit_2_with_one_line(
     assert err.startswith("crosswalk admin: error: ")
     assert err.count("\n") == 1, err
     assert MASTER_KEY not in err
+
+
+def test_cjis_authorisation_from_the_cli(
+    capsys: pytest.CaptureFixture[str], database_url: str, hub_on: Hub
+) -> None:
+    ok(capsys, database_url, "create-agency", "county")
+    ok(capsys, database_url, "create-user", "sgt", "--role", "police_officer", "--agency",
+       "county", "--cjis")  # fmt: skip
+    ok(capsys, database_url, "create-user", "cadet", "--role", "police_officer", "--agency",
+       "county")  # fmt: skip
+    ok(capsys, database_url, "set-cjis", "cadet", "on")
+    ok(capsys, database_url, "set-cjis", "sgt", "off")
+    refused = admin(database_url, "set-cjis", "nobody", "on")
+    capsys.readouterr()
+
+    with hub_on.engine.connect() as connection:
+        stored = dict(
+            connection.execute(text("SELECT username, cjis_authorized FROM app_user")).all()
+        )
+    assert {name: bool(value) for name, value in stored.items()} == {"sgt": False, "cadet": True}
+    assert refused != 0

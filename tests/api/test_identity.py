@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from api.app import create_app
+from api.deps import CurrentUser
 from api.roles import Role
 from api.tokens import hash_token, new_token
 from tests.api.hub import Hub, make_settings, open_hub
@@ -276,7 +277,7 @@ def test_an_admin_creates_a_user_of_a_known_role(admin_hub: Hub) -> None:
     created = _post(admin_hub, "/v1/admin/users", body)
     again = _post(admin_hub, "/v1/admin/users", body)
 
-    assert (created.status_code, created.json()) == (201, body)
+    assert (created.status_code, created.json()) == (201, {**body, "cjis_authorized": False})
     assert again.status_code == 409
 
 
@@ -370,3 +371,50 @@ def test_an_empty_store_exports_only_the_cluster_header(admin_hub: Hub) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     assert response.text == "agency,record_id,subject_id,match_probability\n"
+
+
+def test_cjis_authorisation_is_a_user_attribute_set_by_admins_and_audited(hub: Hub) -> None:
+    hub.user("root", "admin", "county")
+    created = hub.client.post(
+        "/v1/admin/users",
+        json={"username": "sgt", "role": "police_officer", "agency": "county"},
+        headers=hub.auth("root"),
+    )
+    granted = hub.client.put(
+        "/v1/admin/users/sgt/cjis", json={"authorized": True}, headers=hub.auth("root")
+    )
+    unknown = hub.client.put(
+        "/v1/admin/users/nobody/cjis", json={"authorized": True}, headers=hub.auth("root")
+    )
+
+    assert created.json()["cjis_authorized"] is False
+    assert granted.json() == {"username": "sgt", "cjis_authorized": True}
+    assert unknown.status_code == 404
+    with hub.engine.connect() as connection:
+        stored = connection.execute(
+            text("SELECT cjis_authorized FROM app_user WHERE username = 'sgt'")
+        ).scalar_one()
+        events = connection.execute(
+            text("SELECT details FROM audit_event WHERE kind = 'identity.user_cjis'")
+        ).all()
+    assert bool(stored) is True
+    assert len(events) == 1
+    assert '"cjis_authorized":true' in events[0][0].replace(" ", "")
+
+
+def test_the_principal_carries_cjis_authorisation_at_once_after_a_change(hub: Hub) -> None:
+    hub.user("root", "admin", "county")
+    hub.user("sgt", "police_officer", "county")
+    seen = []
+
+    @hub.client.app.get("/probe-principal")  # type: ignore[attr-defined]
+    async def probe(user: CurrentUser) -> dict[str, bool]:
+        return {"cjis": user.cjis_authorized}
+
+    seen.append(hub.client.get("/probe-principal", headers=hub.auth("sgt")).json()["cjis"])
+    hub.client.put("/v1/admin/users/sgt/cjis", json={"authorized": True}, headers=hub.auth("root"))
+    seen.append(hub.client.get("/probe-principal", headers=hub.auth("sgt")).json()["cjis"])
+    hub.client.put("/v1/admin/users/sgt/cjis", json={"authorized": False}, headers=hub.auth("root"))
+    seen.append(hub.client.get("/probe-principal", headers=hub.auth("sgt")).json()["cjis"])
+
+    assert seen == [False, True, False]
