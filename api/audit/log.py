@@ -11,6 +11,10 @@ keeps the chain's serial section out of every request (see the sealer's
 docstring for why: on a disk where a commit costs ~5 ms, a lock held through
 each writer's commit caps the log near 200 events/s).
 
+An act that writes several events (a subject view: one per owning agency) writes
+them with :func:`record_many` — the same checks and the same failure, but one
+multi-row ``INSERT`` instead of one round trip per event.
+
 A route that *discloses* (context, audit search results) must call
 ``session.commit()`` itself before it returns: FastAPI sends the response before
 a ``yield`` dependency's commit, so a commit that failed there would come too late.
@@ -19,15 +23,16 @@ a ``yield`` dependency's commit, so a commit that failed there would come too la
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
-from sqlalchemy import Engine, insert
+import orjson
+from sqlalchemy import Connection, Engine, insert, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from api.audit.events import EventKind, build_event
+from api.audit.events import CANONICAL_FIELDS, EventKind, build_event
 from api.audit.tables import AuditEvent
 from api.db import session_scope
 from api.errors import AuditUnavailable
@@ -35,7 +40,15 @@ from api.errors import AuditUnavailable
 if TYPE_CHECKING:
     from api.services.identity import Principal
 
-__all__ = ["CLI_CONTEXT", "RequestContext", "record", "record_alone", "record_subject_changes"]
+__all__ = [
+    "CLI_CONTEXT",
+    "EventFields",
+    "RequestContext",
+    "record",
+    "record_alone",
+    "record_many",
+    "record_subject_changes",
+]
 
 log = logging.getLogger(__name__)
 _EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
@@ -43,6 +56,13 @@ _EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
 # caches it. (``insert(AuditEvent).values(**row)`` would build a new ORM statement
 # and its cache key on every call — half a millisecond per audited request.)
 _INSERT = insert(_EVENTS).returning(_EVENTS.c.id)
+_FIELDS = ", ".join(CANONICAL_FIELDS[1:])  # every column an event sets: all but the id
+#: Many events in one PostgreSQL statement: a JSON array of rows, expanded by the server
+#: into ``audit_event`` rows (a field too long for its column fails as in any INSERT).
+_INSERT_JSON_ROWS = text(
+    f"INSERT INTO audit_event ({_FIELDS}) "  # noqa: S608 - column names, not values
+    f"SELECT {_FIELDS} FROM json_populate_recordset(NULL::audit_event, :rows)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +152,88 @@ def record(
         log.error("audit event could not be written (%s)", type(exc).__name__)
         raise AuditUnavailable("the audit log cannot be written; nothing was done") from exc
     return event_id
+
+
+class EventFields(TypedDict, total=False):
+    """What one event of :func:`record_many` says (the keywords of :func:`record`)."""
+
+    subject_id: str | None
+    agency: str | None
+    categories: Iterable[str]
+    withheld: Iterable[str]
+    decision: str | None
+    rule: str | None
+    policy_version: str | None
+    purpose: str | None
+    reason: str | None
+    incident: str | None
+    break_glass: bool
+    details: Mapping[str, Any] | None
+
+
+def record_many(
+    session: Session,
+    kind: str,
+    events: Sequence[EventFields],
+    *,
+    actor: Principal | None = None,
+    context: RequestContext | None = None,
+) -> int:
+    """Write several events of one act in ``session``'s transaction, in one ``INSERT``.
+
+    Every event is checked (:func:`api.audit.events.build_event`) before any is
+    sent, so one bad field writes none of them. The rows then go in a single
+    multi-row ``INSERT`` (:func:`_insert_rows`), which succeeds or fails as a
+    whole, at once, like :func:`record`.
+
+    Args:
+        session: The act's session; the events commit or roll back with it.
+        kind: An :class:`api.audit.events.EventKind`, the same for every event.
+        events: Each event's own fields (as :func:`record` takes them).
+        actor: The authenticated caller; ``None`` for anonymous or CLI acts.
+        context: Request id and client address, the same for every event.
+
+    Returns:
+        How many events were written.
+
+    Raises:
+        AuditFieldError: a field of some event could carry plaintext or is
+            outside its vocabulary (nothing was written).
+        AuditUnavailable: the events could not be written (the act must fail).
+    """
+    ctx = context or RequestContext()
+    rows = [
+        build_event(
+            kind, actor=actor, client=ctx.client, request_id=ctx.request_id, **fields
+        ).values
+        for fields in events
+    ]
+    if not rows:
+        return 0
+    try:
+        _insert_rows(session.connection(), rows)
+    except SQLAlchemyError as exc:
+        log.error("audit events could not be written (%s)", type(exc).__name__)
+        raise AuditUnavailable("the audit log cannot be written; nothing was done") from exc
+    return len(rows)
+
+
+def _insert_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """One ``INSERT`` statement for all ``rows`` (checked event values).
+
+    PostgreSQL gets the rows as one JSON parameter (:data:`_INSERT_JSON_ROWS`):
+    the statement's text never changes, so psycopg parses it once and prepares
+    it, where a ``VALUES`` list of 20 parameters per row would be re-parsed on
+    every call (psycopg caches statements of at most 50 parameters; that parse
+    was ~0.5 ms of CPU per ten-event view). Elsewhere SQLAlchemy's
+    "insertmanyvalues" turns :data:`_INSERT` with a list of parameter sets into
+    one ``INSERT … VALUES (…), (…) RETURNING id`` (it does so because of the
+    ``RETURNING``; without it each row would be an ``INSERT`` of its own).
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(_INSERT_JSON_ROWS, {"rows": orjson.dumps(rows).decode()})
+    else:
+        connection.execute(_INSERT, rows).all()
 
 
 def record_alone(engine: Engine, kind: str, **fields: Any) -> None:

@@ -22,7 +22,8 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlmodel import Session, col, or_, select
+from sqlalchemy import Row, bindparam, tuple_
+from sqlmodel import Session, col, select
 
 from api.audit import EventKind, RequestContext, record
 from api.errors import Conflict, NotFound, PermissionDenied
@@ -48,6 +49,13 @@ __all__ = [
 #: Roles that create and revoke their own agency's consents.
 EDITOR_ROLES = frozenset({Role.DATA_STEWARD, Role.PRIVACY_OFFICER})
 
+_CONSENTS = ConsentRow.__table__  # type: ignore[attr-defined]
+# Built once (a Core statement with an expanding parameter) and cached compiled: every
+# subject view reads the consents of its member records.
+_OF_RECORDS = select(_CONSENTS).where(
+    tuple_(_CONSENTS.c.owner, _CONSENTS.c.record_id).in_(bindparam("records", expanding=True))
+)
+
 
 def _to_row(consent: Consent, created_by: int | None) -> ConsentRow:
     recipients = [{"agency": r.agency, "role": r.role} for r in consent.recipients]
@@ -68,7 +76,7 @@ def _to_row(consent: Consent, created_by: int | None) -> ConsentRow:
     )
 
 
-def _from_row(row: ConsentRow) -> Consent:
+def _from_row(row: ConsentRow | Row[Any]) -> Consent:
     return Consent(
         consent_id=row.consent_id,
         version=row.version,
@@ -208,11 +216,7 @@ def consents_of_records(session: Session, records: Iterable[tuple[str, str]]) ->
     keys = sorted(set(records))
     if not keys:
         return []
-    clauses = [
-        (col(ConsentRow.owner) == owner) & (col(ConsentRow.record_id) == record_id)
-        for owner, record_id in keys
-    ]
-    rows = session.exec(select(ConsentRow).where(or_(*clauses))).all()
+    rows = session.connection().execute(_OF_RECORDS, {"records": keys})
     return [_from_row(row) for row in rows]
 
 

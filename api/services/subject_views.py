@@ -12,8 +12,13 @@ decrypted; a withheld category never reaches memory.
 
 One ``subject.view`` event per owning agency records the categories returned
 and withheld (concealed ones included: the log is for auditors), the decision,
-the deciding rule of each category and the policy version. The caller commits
-before answering.
+the deciding rule of each category and the policy version; the events go in one
+multi-row INSERT (:func:`api.audit.log.record_many`). The caller commits before
+answering.
+
+A view is a handful of statements — members, consents, the break-glass grant
+(emergency purpose only), one read of every allowed context cell, the events —
+each a Core statement built once at import (see ``_MEMBERS`` below).
 """
 
 from __future__ import annotations
@@ -25,10 +30,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine, bindparam, select, tuple_
+from sqlmodel import Session
 
 from api.audit import EventKind, RequestContext, record, record_alone
+from api.audit.log import EventFields, record_many
 from api.context_crypto import decrypt_category, unwrap_data_key
 from api.errors import InvalidRequest, NotFound, PermissionDenied
 from api.policy_tables import BreakGlassGrant
@@ -44,6 +50,36 @@ from policy.vocabulary import CATEGORIES, PURPOSES
 __all__ = ["SubjectViews"]
 
 _Contents = dict[str, dict[str, list[dict[str, str]]]]  # agency -> category -> per-record fields
+
+# The view's reads are Core statements built once, values bound per call: SQLAlchemy
+# compiles each once per dialect and caches it, where an ORM ``select(...)`` built per
+# call costs its construction and cache key every time (a view is on every
+# responder's path). Expanding parameters only re-render the IN list.
+_RECORDS = StoredRecord.__table__  # type: ignore[attr-defined]
+_CONTEXT = RecordContext.__table__  # type: ignore[attr-defined]
+_GRANTS = BreakGlassGrant.__table__  # type: ignore[attr-defined]
+_MEMBERS = (
+    select(_RECORDS.c.id, _RECORDS.c.agency, _RECORDS.c.record_id)
+    .where(_RECORDS.c.subject_id == bindparam("subject_id"), _RECORDS.c.retracted.is_(False))
+    .order_by(_RECORDS.c.agency, _RECORDS.c.record_id)
+)
+_GRANT = (
+    select(_GRANTS.c.id)
+    .where(
+        _GRANTS.c.user_id == bindparam("user_id"),
+        _GRANTS.c.subject_id == bindparam("subject_id"),
+        _GRANTS.c.expires_at > bindparam("now"),
+    )
+    .limit(1)
+)
+#: Exactly the allowed (record, category) cells, all agencies at once.
+_CELLS = (
+    select(_CONTEXT.c.record_pk, _CONTEXT.c.category, _CONTEXT.c.ciphertext)
+    .where(
+        tuple_(_CONTEXT.c.record_pk, _CONTEXT.c.category).in_(bindparam("cells", expanding=True))
+    )
+    .order_by(_CONTEXT.c.record_pk, _CONTEXT.c.category)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +120,8 @@ class SubjectViews:
         decisions = self._decide(session, active, user, members, purpose, now, break_glass)
         view = build_view(decisions)
         contents = self._decrypt(session, members, view.disclosed)
-        for owner in sorted({m.agency for m in members}):
-            _audit_agency(
-                session, user, context, subject_id, purpose, active, owner,
-                [d for d in decisions if d.owner == owner], break_glass,
-            )  # fmt: skip
+        _audit_view(session, user, context, subject_id, purpose, active, members, decisions,
+                    break_glass)  # fmt: skip
         agencies = [
             {
                 "agency": a.owner,
@@ -127,33 +160,38 @@ class SubjectViews:
             consents,
             now,
             break_glass=break_glass,
+            cjis_authorized=user.cjis_authorized,
         )
 
     def _decrypt(
         self, session: Session, members: Sequence[_Member], allowed: Iterable[tuple[str, str]]
     ) -> _Contents:
-        """Decrypt the allowed categories only; nothing else is even read."""
+        """Decrypt the allowed categories only; nothing else is even read.
+
+        One query for every disclosing agency: it names each allowed
+        ``(record, category)`` cell, so a withheld category never leaves the database.
+        """
         contents: _Contents = defaultdict(lambda: defaultdict(list))
         by_agency: dict[str, set[str]] = defaultdict(set)
         for agency, category in allowed:
             by_agency[agency].add(category)
-        for agency, categories in sorted(by_agency.items()):
-            records = {m.pk: m.record_id for m in members if m.agency == agency}
-            rows = session.exec(
-                select(RecordContext.record_pk, RecordContext.category, RecordContext.ciphertext)
-                .where(
-                    col(RecordContext.record_pk).in_(list(records)),
-                    col(RecordContext.category).in_(sorted(categories)),
+        cells = [
+            (m.pk, category)
+            for m in members
+            if m.agency in by_agency
+            for category in by_agency[m.agency]
+        ]
+        if not cells:
+            return contents
+        keys = {agency: self._data_key(session, agency) for agency in by_agency}
+        by_pk = {m.pk: m for m in members}
+        for pk, category, blob in session.connection().execute(_CELLS, {"cells": cells}):
+            m = by_pk[pk]
+            contents[m.agency][category].append(
+                decrypt_category(
+                    keys[m.agency], blob, agency=m.agency, record_id=m.record_id, category=category
                 )
-                .order_by(col(RecordContext.record_pk), col(RecordContext.category))
-            ).all()
-            key = self._data_key(session, agency)
-            for pk, category, blob in rows:
-                contents[agency][category].append(
-                    decrypt_category(
-                        key, blob, agency=agency, record_id=records[pk], category=category
-                    )
-                )
+            )
         return contents
 
     def _data_key(self, session: Session, agency: str) -> bytes:
@@ -218,39 +256,48 @@ class SubjectViews:
 
 
 def _members(session: Session, subject_id: str) -> list[_Member]:
-    rows = session.exec(
-        select(StoredRecord.id, StoredRecord.agency, StoredRecord.record_id)
-        .where(StoredRecord.subject_id == subject_id, col(StoredRecord.retracted).is_(False))
-        .order_by(col(StoredRecord.agency), col(StoredRecord.record_id))
-    ).all()
+    rows = session.connection().execute(_MEMBERS, {"subject_id": subject_id}).all()
     if not rows:
         raise NotFound("no such subject")
-    return [_Member(pk, agency, record_id) for pk, agency, record_id in rows if pk is not None]
+    return [_Member(pk, agency, record_id) for pk, agency, record_id in rows]
 
 
 def _has_grant(session: Session, user: Principal, subject_id: str, now: datetime) -> bool:
-    grant = session.exec(
-        select(BreakGlassGrant.id).where(
-            BreakGlassGrant.user_id == user.user_id,
-            BreakGlassGrant.subject_id == subject_id,
-            col(BreakGlassGrant.expires_at) > now,
-        )
-    ).first()
-    return grant is not None
+    params = {"user_id": user.user_id, "subject_id": subject_id, "now": now}
+    return session.connection().execute(_GRANT, params).first() is not None
 
 
-def _audit_agency(
+def _audit_view(
     session: Session,
     user: Principal,
     context: RequestContext,
     subject_id: str,
     purpose: str,
     active: ActivePolicy,
-    owner: str,
+    members: Sequence[_Member],
     decisions: Sequence[CategoryDecision],
     break_glass: bool,
 ) -> None:
-    """One ``subject.view`` event: returned and withheld categories, rules, version."""
+    """One ``subject.view`` event per owning agency, all written in one INSERT."""
+    by_owner: dict[str, list[CategoryDecision]] = {m.agency: [] for m in members}
+    for d in decisions:
+        by_owner[d.owner].append(d)
+    events = [
+        _view_event(subject_id, purpose, active, owner, by_owner[owner], break_glass)
+        for owner in sorted(by_owner)
+    ]
+    record_many(session, EventKind.SUBJECT_VIEW, events, actor=user, context=context)
+
+
+def _view_event(
+    subject_id: str,
+    purpose: str,
+    active: ActivePolicy,
+    owner: str,
+    decisions: Sequence[CategoryDecision],
+    break_glass: bool,
+) -> EventFields:
+    """An owner's ``subject.view`` event: returned and withheld categories, rules, version."""
     returned = [d.category for d in decisions if d.decision.allowed]
     withheld = {d.category: d.decision.reason for d in decisions if not d.decision.allowed}
     rules = {
@@ -260,19 +307,15 @@ def _audit_agency(
     }
     deciding = next(iter(rules.values()), None)
     decision = "permit" if not withheld else "partial" if returned else "deny"
-    record(
-        session,
-        EventKind.SUBJECT_VIEW,
-        actor=user,
-        context=context,
-        subject_id=subject_id,
-        agency=owner,
-        categories=returned,
-        withheld=withheld,
-        decision=decision,
-        rule=deciding,
-        policy_version=active.version,
-        purpose=purpose,
-        break_glass=break_glass,
-        details={"withheld": withheld, "rules": rules},
-    )
+    return {
+        "subject_id": subject_id,
+        "agency": owner,
+        "categories": returned,
+        "withheld": withheld,
+        "decision": decision,
+        "rule": deciding,
+        "policy_version": active.version,
+        "purpose": purpose,
+        "break_glass": break_glass,
+        "details": {"withheld": withheld, "rules": rules},
+    }
