@@ -15,11 +15,13 @@ the policy version; ``subject.break_glass`` for a grant, flagged for review).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
-from sqlmodel import col, select
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from api.audit import EventKind, RequestContext, record
@@ -41,17 +43,21 @@ Reviewer = Annotated[Principal, Depends(require_roles(Role.LINKAGE_REVIEWER))]
 router = APIRouter(prefix="/v1/subjects", tags=["subjects"])
 
 _MAX_QUERY = 64 * 1024
+T = TypeVar("T")
 
 
 def _resolve_and_record(
     service: LinkService, user: Principal, body: bytes, context: RequestContext
 ) -> list[Candidate]:
-    """Resolve and write its event in one transaction (one connection checkout).
+    """Resolve, then write its event; the candidates leave only once the event is stored.
 
-    Resolve reads only the in-memory index (after catching up with the store
-    through the same session), so its audit event is the transaction.
+    Resolve reads only the in-memory index (after reading the store's version,
+    and catching up if it moved), so its one write is the audit event: both
+    statements run in autocommit on one connection checkout — two round trips
+    instead of BEGIN, read, write, COMMIT. A failed event raises
+    :class:`~api.errors.AuditUnavailable` and nothing is returned.
     """
-    with session_scope(service.engine) as session:
+    with Session(service.autocommit) as session:
         candidates = service.resolve(user, body, session)
         record(
             session,
@@ -117,20 +123,32 @@ def subject_records(
     }
 
 
+def _committed(engine: Engine, act: Callable[..., T], *args: Any) -> T:
+    """``act(session, *args)`` in one transaction, committed before this returns.
+
+    Views and grants disclose, so their events commit before the response is
+    sent: no log, no disclosure. One worker-thread hop does it all; a
+    ``SessionDep`` (which commits only after the response has gone) would add
+    two, its set-up and its teardown, and a sync route a third, for validating
+    the response.
+    """
+    with session_scope(engine) as session:
+        return act(session, *args)
+
+
 @router.get("/{subject_id}")
-def subject_view(
+async def subject_view(
     subject_id: str,
     request: Request,
     user: Responder,
-    session: SessionDep,
     context: AuditContextDep,
     purpose: Annotated[str, Query(description=f"one of: {', '.join(PURPOSES)}")],
 ) -> dict[str, Any]:
     """The subject's context by agency and category, as policy and consent allow."""
     views: SubjectViews = request.app.state.views
-    body = views.view(session, user, subject_id, purpose, context)
-    session.commit()  # no log, no disclosure: the events commit before the response goes
-    return body
+    return await run_in_threadpool(
+        _committed, views.db, views.view, user, subject_id, purpose, context
+    )
 
 
 class BreakGlassRequest(BaseModel):
@@ -141,16 +159,22 @@ class BreakGlassRequest(BaseModel):
 
 
 @router.post("/{subject_id}/break-glass", status_code=201)
-def break_glass(
+async def break_glass(
     subject_id: str,
     body: BreakGlassRequest,
     request: Request,
     user: Responder,
-    session: SessionDep,
     context: AuditContextDep,
 ) -> dict[str, Any]:
     """A short-lived emergency grant, where a rule allows break-glass; flagged for review."""
     views: SubjectViews = request.app.state.views
-    grant = views.break_glass(session, user, subject_id, body.purpose, body.reason, context)
-    session.commit()
-    return grant
+    return await run_in_threadpool(
+        _committed,
+        views.db,
+        views.break_glass,
+        user,
+        subject_id,
+        body.purpose,
+        body.reason,
+        context,
+    )

@@ -133,6 +133,9 @@ class LinkService:
 
     def __init__(self, engine: Engine, settings: Settings, metrics: Metrics) -> None:
         self.engine = engine
+        #: The same pool, each statement its own transaction: a resolve reads the
+        #: store's version and writes its audit event in two round trips, not four.
+        self.autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.settings = settings
         self.metrics = metrics
         self.link_settings = LinkSettings()

@@ -13,7 +13,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from api.db import session_scope
+from api.services.models import import_model
 from linkage.keys import LinkageSecret
+from linkage.pipeline import link_table
+from linkage.records import EncodedRecord
+from linkage.table import table_from_lines
 from tests.api.audit.helpers import quiet_hub
 from tests.api.hub import Hub, encode_rows, read_rows
 
@@ -54,6 +59,32 @@ def hub(database_url: str, fixtures_dir: Path, secret: LinkageSecret) -> Iterato
         response = hub.submit("steward", encode_rows(secret, "police_cad", rows))
         assert response.status_code == 200, response.text
         hub.tokens["subject"] = response.json()["records"][0]["subject_id"]
+        _break_the_log(hub.engine)
+        yield hub
+
+
+@pytest.fixture
+def resolvable(database_url: str, fixtures_dir: Path, secret: LinkageSecret) -> Iterator[Hub]:
+    """A hub with a model and stored records, whose audit log then stops accepting writes."""
+    rows = read_rows(fixtures_dir / "synthetic" / "small" / "police_cad.csv")
+    records = encode_rows(secret, "police_cad", rows)
+    model = link_table(table_from_lines([r.to_json() for r in records])).model
+    for hub in quiet_hub(database_url):
+        hub.agency("police_cad")
+        with session_scope(hub.engine) as session:
+            import_model(session, model)
+        hub.user("medic", "ems_medic", "ems")
+        hub.user("steward", "data_steward", "police_cad")
+        response = hub.submit("steward", records)
+        assert response.status_code == 200, response.text
+        query = EncodedRecord(records[0].schema_version, records[0].key_id, "ems", "query",
+                              records[0].tokens, records[0].filters)  # fmt: skip
+        hub.tokens["query"] = query.to_json().decode()
+        probe = hub.client.post(
+            "/v1/subjects/resolve", content=query.to_json(), headers=hub.auth("medic")
+        )
+        assert probe.json()["candidates"], "the query must match before the outage"
+        hub.tokens["subject"] = probe.json()["candidates"][0]["subject_id"]
         _break_the_log(hub.engine)
         yield hub
 
@@ -119,3 +150,15 @@ def test_the_auditor_reads_nothing_without_the_access_event(hub: Hub) -> None:
 
     assert response.status_code == 503
     assert set(response.json()) == {"detail"}
+
+
+def test_a_resolve_returns_no_candidate_without_its_event(resolvable: Hub) -> None:
+    response = resolvable.client.post(
+        "/v1/subjects/resolve",
+        content=resolvable.tokens["query"].encode(),
+        headers=resolvable.auth("medic"),
+    )
+
+    assert response.status_code == 503
+    assert set(response.json()) == {"detail"}
+    assert resolvable.tokens["subject"] not in response.text
