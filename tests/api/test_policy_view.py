@@ -16,7 +16,7 @@ from sqlalchemy import text
 from api.audit.tables import AuditEvent
 from linkage.keys import LinkageSecret
 from policy.view import PART2_REDISCLOSURE_NOTICE
-from tests.api.hub import Hub
+from tests.api.hub import Hub, encode_rows, read_rows
 from tests.api.policy_setup import (
     MARKERS,
     PolicyHub,
@@ -226,3 +226,42 @@ def test_context_values_never_reach_audit_events_or_logs(
         events = connection.execute(text(f"SELECT {columns} FROM audit_event")).all()  # noqa: S608
     dumped = repr(events) + caplog.text
     assert not [marker for marker in MARKERS if marker in dumped]  # ... but never logged
+
+
+def test_criminal_history_reaches_only_cjis_authorised_police_staff(
+    ph: PolicyHub, secret: LinkageSecret, fixtures_dir: Path
+) -> None:
+    hub = ph.hub
+    row = read_rows(fixtures_dir / "synthetic" / "small" / "police_cad.csv")[5]
+    record = encode_rows(secret, "police_cad", [row])[0]
+    record.context.clear()
+    record.context["criminal_history"] = {"record_summary": "zq-cjis-summary"}
+    assert hub.submit("st-police_cad", [record]).status_code == 200
+    with hub.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE stored_record SET subject_id = :s WHERE record_id = :r"),
+            {"s": ph.subject_id, "r": record.record_id},
+        )
+    hub.user("sgt", "police_officer", "police_cad")
+    hub.user("root", "admin", "program")
+    hub.client.put(
+        "/v1/admin/users/sgt/cjis", json={"authorized": True}, headers=hub.auth("root")
+    ).raise_for_status()
+
+    def view(username: str) -> Any:
+        response = hub.client.get(
+            f"/v1/subjects/{ph.subject_id}",
+            params={"purpose": "crisis_response"},
+            headers=hub.auth(username),
+        )
+        assert response.status_code == 200, response.text
+        return response
+
+    vetted, unvetted, clinician = view("sgt"), view("officer"), view("clinician")
+
+    assert "criminal_history" in disclosed(vetted.json())["police_cad"]
+    assert "zq-cjis-summary" in vetted.text
+    assert "criminal_history" not in disclosed(unvetted.json()).get("police_cad", set())
+    assert "criminal_history" in withheld(unvetted.json(), "police_cad")
+    assert "zq-cjis-summary" not in unvetted.text
+    assert "zq-cjis-summary" not in clinician.text
