@@ -70,6 +70,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from api.audit.sealer_process import sealer_process
     from api.db import make_engine, upgrade_database
 
     if args.database_url:
@@ -80,15 +81,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url)
     upgrade_database(engine)
     engine.dispose()
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="info",
-        access_log=False,  # paths carry subject ids; metrics cover request counts
-    )
+    with sealer_process(settings.audit_seal_interval_seconds):  # one, outside the workers
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="info",
+            access_log=False,  # paths carry subject ids; metrics cover request counts
+        )
     return 0
 
 

@@ -1,0 +1,88 @@
+"""``crosswalk serve``'s sealer process: it seals what workers queue, and comes back if killed."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, text
+
+from api.audit import EventKind, record_alone
+from api.audit.sealer_process import SEAL_INTERVAL_ENV, sealer_process
+from api.audit.verify import verify_log
+from api.db import make_engine, upgrade_database
+
+
+@pytest.fixture
+def engine(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The store, configured through the environment as ``crosswalk serve`` is."""
+    monkeypatch.setenv("CROSSWALK_DATABASE_URL", database_url)
+    monkeypatch.setenv("CROSSWALK_ENVIRONMENT", "development")
+    monkeypatch.delenv(SEAL_INTERVAL_ENV, raising=False)
+    engine = make_engine(database_url)
+    upgrade_database(engine)
+    yield engine
+    engine.dispose()
+
+
+def _pending(engine: Engine) -> int:
+    with engine.connect() as connection:
+        count: int = connection.execute(text("SELECT count(*) FROM audit_pending")).scalar_one()
+        return count
+
+
+def _sealed_within(engine: Engine, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if _pending(engine) == 0:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _event(engine: Engine, n: int) -> None:
+    record_alone(engine, EventKind.SUBJECT_RESOLVE, decision="permit", details={"candidates": n})
+
+
+def test_the_sealer_process_seals_queued_events_and_workers_are_told_not_to(engine: Engine) -> None:
+    _event(engine, 1)
+    assert _pending(engine) == 1
+
+    with sealer_process(0.05):
+        workers_interval = os.environ[SEAL_INTERVAL_ENV]
+        sealed = _sealed_within(engine, 30)
+        _event(engine, 2)
+        sealed_again = _sealed_within(engine, 10)
+
+    assert workers_interval == "0"
+    assert SEAL_INTERVAL_ENV not in os.environ
+    assert sealed
+    assert sealed_again
+    with engine.connect() as connection:
+        report = verify_log(connection, None)
+    assert report.intact
+    assert report.events == 2
+
+
+def test_a_killed_sealer_process_is_restarted(engine: Engine) -> None:
+    with sealer_process(0.05):
+        assert _sealed_within(engine, 30)
+        (child,) = [p for p in multiprocessing.active_children() if "sealer" in p.name]
+        assert child.pid is not None
+        os.kill(child.pid, signal.SIGKILL)
+        child.join(timeout=5)
+        _event(engine, 3)
+        sealed = _sealed_within(engine, 30)
+
+    assert sealed
+
+
+def test_no_process_when_sealing_is_off(engine: Engine) -> None:
+    before = len(multiprocessing.active_children())
+    with sealer_process(0):
+        assert len(multiprocessing.active_children()) == before
+        assert SEAL_INTERVAL_ENV not in os.environ
