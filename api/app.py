@@ -24,6 +24,7 @@ from api.error_handlers import install_error_handlers
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import admin, audit, consents, health, linkage_runs, policies, records, subjects
 from api.services.linking import LinkService
+from api.services.loop_resolve import LoopResolver
 from api.services.policy_service import PolicyService
 from api.services.subject_views import SubjectViews
 from api.services.token_cache import TokenCache
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         app.state.audit.start()
         app.state.linking = LinkService(engine, settings, metrics)
         app.state.linking.load()
+        app.state.resolver = LoopResolver.for_service(app.state.linking)
         app.state.policy = PolicyService(engine, settings)
         app.state.policy.start()
         app.state.views = SubjectViews(engine, settings, app.state.policy, app.state.master_key)
@@ -66,6 +68,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             app.state.linking.close()
             app.state.audit.close()
             app.state.tokens.close()
+            if app.state.resolver is not None:
+                app.state.resolver.close()
             engine.dispose()
 
     app = FastAPI(

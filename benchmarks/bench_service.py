@@ -502,9 +502,22 @@ def _cpu_seconds(processes: Sequence[Any]) -> dict[int, float]:
 
 
 def _workers(server: Any) -> list[Any]:
-    """The uvicorn worker processes (not multiprocessing's resource tracker)."""
+    """The uvicorn worker processes: the children listening on the port (not
+    multiprocessing's resource tracker, not the audit sealer process)."""
+    return [p for p in server.children(recursive=True) if _listens(p)]
+
+
+def _sealer(server: Any) -> list[Any]:
+    """``crosswalk serve``'s audit sealer process (a child that does not listen)."""
     return [p for p in server.children(recursive=True)
-            if "resource_tracker" not in " ".join(p.cmdline())]  # fmt: skip
+            if not _listens(p) and "resource_tracker" not in " ".join(p.cmdline())]  # fmt: skip
+
+
+def _listens(process: Any) -> bool:
+    try:
+        return any(c.status == "LISTEN" for c in process.net_connections(kind="tcp"))
+    except Exception:  # gone, or not ours to inspect
+        return False
 
 
 def _parties(server: Any, locust: Any) -> dict[str, list[Any]]:
@@ -512,7 +525,7 @@ def _parties(server: Any, locust: Any) -> dict[str, list[Any]]:
 
     postgres = [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
     return {"locust": [locust], "server": [server, *_workers(server)],
-            "postgres": postgres}  # fmt: skip
+            "sealer": _sealer(server), "postgres": postgres}  # fmt: skip
 
 
 @dataclass

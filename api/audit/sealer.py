@@ -54,6 +54,8 @@ class SealPolicy:
     every_events: int = 1000
     every_seconds: float = 60.0
     batch: int = 5000
+    #: Vacuum the queue after this many events have been sealed.
+    vacuum_every: int = 20_000
 
 
 def lock_head(session: Session) -> AuditHead:
@@ -79,6 +81,7 @@ class AuditSealer:
         self.policy = policy or SealPolicy()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._sealed_since_vacuum = 0
 
     def seal(self, *, sign_now: bool = False) -> int:
         """Chain every queued event (and sign heads as due); returns how many were sealed."""
@@ -88,16 +91,46 @@ class AuditSealer:
                 count = self._seal_batch(session, sign_now=sign_now)
             total += count
             if count < self.policy.batch:
-                return total
+                break
+        self._sealed_since_vacuum += total
+        if self._sealed_since_vacuum >= self.policy.vacuum_every:
+            self._vacuum_queue()
+        return total
+
+    def _vacuum_queue(self) -> None:
+        """Reclaim the queue's deleted rows (PostgreSQL), whether or not autovacuum runs.
+
+        Every sealed event leaves a dead row in ``audit_pending``; without a
+        vacuum each pass walks past all of them (seen on a server with
+        autovacuum off). The queue is small, so this takes milliseconds.
+        """
+        self._sealed_since_vacuum = 0
+        if self.engine.dialect.name != "postgresql":
+            return
+        try:
+            autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            with autocommit.connect() as connection:
+                connection.exec_driver_sql("VACUUM audit_pending")
+        except Exception:  # sealing goes on; a later pass tries again
+            log.exception("could not vacuum the audit queue")
 
     def _seal_batch(self, session: Session, *, sign_now: bool) -> int:
         head = lock_head(session)
         connection = session.connection()
-        rows = connection.execute(
-            select(*EVENT_COLUMNS)
-            .join(AuditPending, col(AuditPending.event_id) == col(AuditEvent.id))
+        # The batch's ids first, from the small queue alone, then their events by
+        # primary key: one plan whatever the statistics say. (A plain join was
+        # planned as a scan of the whole log when statistics were stale: 215 ms
+        # a pass at 200k events, every pass.)
+        batch = (
+            select(col(AuditPending.event_id))
             .order_by(col(AuditPending.event_id))
             .limit(self.policy.batch)
+            .subquery()
+        )
+        rows = connection.execute(
+            select(*EVENT_COLUMNS)
+            .join(batch, batch.c.event_id == col(AuditEvent.id))
+            .order_by(batch.c.event_id)
         ).all()
         tree = CompactRange.from_bytes(head.size, head.frontier)
         prev, chain = head.last_hash, []

@@ -31,6 +31,7 @@ from api.errors import InvalidRequest, NotFound
 from api.roles import RESPONDER_ROLES, Role
 from api.services.identity import Principal
 from api.services.linking import LinkService
+from api.services.loop_resolve import LoopResolver
 from api.services.subject_views import SubjectViews
 from api.tables import StoredRecord
 from linkage.resolve import Candidate
@@ -79,8 +80,12 @@ async def resolve(request: Request, user: Responder, context: AuditContextDep) -
     body = await request.body()
     if len(body) > _MAX_QUERY:
         raise InvalidRequest("a resolve query is one encoded record")
-    service: LinkService = request.app.state.linking
-    candidates = await run_in_threadpool(_resolve_and_record, service, user, body, context)
+    resolver: LoopResolver | None = request.app.state.resolver
+    if resolver is not None:  # PostgreSQL: on the event loop (see api.services.loop_resolve)
+        candidates = await resolver.resolve_and_record(user, body, context)
+    else:
+        service: LinkService = request.app.state.linking
+        candidates = await run_in_threadpool(_resolve_and_record, service, user, body, context)
     return {
         "candidates": [
             {

@@ -66,7 +66,8 @@ from linkage.table import EncodedTable, table_from_records
 __all__ = ["LinkService", "SubmitOutcome"]
 
 log = logging.getLogger(__name__)
-_SEQ = sa_select(LinkState.__table__.c.seq).where(LinkState.__table__.c.id == 1)  # type: ignore[attr-defined]
+#: The store's version: every write bumps it (see the module docstring).
+LINK_SEQ = sa_select(LinkState.__table__.c.seq).where(LinkState.__table__.c.id == 1)  # type: ignore[attr-defined]
 RecordKey = tuple[str, str]
 
 
@@ -230,7 +231,7 @@ class LinkService:
             with Session(self.engine) as own:
                 self.sync(own)
             return
-        seq = session.connection().execute(_SEQ).scalar_one()
+        seq = session.connection().execute(LINK_SEQ).scalar_one()
         if seq != self.seq:
             state = session.get(LinkState, 1, populate_existing=True)
             assert state is not None  # noqa: S101
@@ -405,8 +406,16 @@ class LinkService:
         self, principal: Principal, body: bytes, session: Session | None = None
     ) -> list[Candidate]:
         """Rank the subjects one encoded record (a resolve query) may belong to."""
-        # A query is encoded by the responder's gateway; whichever agency it is
-        # stamped with, it is only compared, never stored.
+        table = self.query_table(body)
+        self.sync(session)
+        return self.rank(table)
+
+    def query_table(self, body: bytes) -> EncodedTable:
+        """A resolve query, validated like a submitted line, as a one-row table.
+
+        A query is encoded by the responder's gateway; whichever agency it is
+        stamped with, it is only compared, never stored.
+        """
         batch = validate_batch(
             body.rstrip(b"\n") + b"\n",
             agency=_declared(body, "agency"),
@@ -419,14 +428,28 @@ class LinkService:
             raise InvalidRequest("resolve takes exactly one encoded record")
         if batch.records[0].context:
             raise InvalidRequest("a resolve query carries identifiers only, no context")
-        table = table_from_records(batch.records, source="query")
-        self.sync(session)
+        return table_from_records(batch.records, source="query")
+
+    def rank(self, table: EncodedTable) -> list[Candidate]:
+        """Candidates for a query table from the in-memory index (waits for writers)."""
         with self._lock:
-            if self.model is None or self.index is None:
-                raise NotReady("no linkage model yet: run a re-link (POST /v1/linkage/runs)")
-            if table.key_id != self.index.key_id:
-                raise InvalidRequest("the query is encoded with another linkage key")
-            return resolve(self.index, table, self.model, self.link_settings)
+            return self._rank(table)
+
+    def rank_if_free(self, table: EncodedTable) -> list[Candidate] | None:
+        """:meth:`rank` without waiting: ``None`` while a writer holds the index."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            return self._rank(table)
+        finally:
+            self._lock.release()
+
+    def _rank(self, table: EncodedTable) -> list[Candidate]:
+        if self.model is None or self.index is None:
+            raise NotReady("no linkage model yet: run a re-link (POST /v1/linkage/runs)")
+        if table.key_id != self.index.key_id:
+            raise InvalidRequest("the query is encoded with another linkage key")
+        return resolve(self.index, table, self.model, self.link_settings)
 
 
 def _declared(body: bytes, name: str) -> str:

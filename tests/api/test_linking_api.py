@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+import time
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
 from api.db import session_scope
 from api.services.models import import_model
 from linkage.evaluation import cluster_pairs_of, read_truth_csv, score_pairs
@@ -206,3 +210,72 @@ def test_reviewer_decisions_become_constraints_that_both_paths_honour(
     linked.linking.runs.wait()
     subject_of = dict(zip(*_exported(linked), strict=True))
     assert subject_of[left] == subject_of[right]
+
+
+def test_resolve_runs_on_the_event_loop_on_postgresql_only_with_a_statement_timeout(
+    linked: Hub,
+) -> None:
+    resolver = linked.client.app.state.resolver  # type: ignore[attr-defined]
+
+    assert (resolver is not None) == (linked.engine.dialect.name == "postgresql")
+    if resolver is not None:  # bounded statements, on the app's own schema
+        with resolver.engine.connect() as mine, linked.engine.connect() as apps:
+            show = "SHOW statement_timeout"
+            assert mine.exec_driver_sql(show).scalar_one() == "1s"
+            assert apps.exec_driver_sql(show).scalar_one() != "1s"
+            path = "SHOW search_path"
+            assert (
+                mine.exec_driver_sql(path).scalar_one() == apps.exec_driver_sql(path).scalar_one()
+            )
+
+
+def test_resolve_waits_out_a_writer_holding_the_index(
+    linked: Hub, small_records: dict[str, list[EncodedRecord]]
+) -> None:
+    linked.submit("st-police_cad", small_records["police_cad"][:20])
+    query = _query(small_records["police_cad"][3])
+    expected = linked.client.post(
+        "/v1/subjects/resolve", content=query, headers=linked.auth("medic")
+    ).json()
+    service = linked.client.app.state.linking  # type: ignore[attr-defined]
+    held, release = threading.Event(), threading.Event()
+
+    def writer() -> None:  # as a submission in this process holds it while linking
+        with service._lock:
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    held.wait(5)
+    threading.Timer(0.3, release.set).start()
+    started = time.monotonic()
+    response = linked.client.post(
+        "/v1/subjects/resolve", content=query, headers=linked.auth("medic")
+    )
+    waited = time.monotonic() - started
+    thread.join()
+
+    assert response.json() == expected
+    assert waited >= 0.25  # it ranked only once the writer let go
+
+
+def test_resolve_sees_records_another_process_linked(
+    linked: Hub, small_records: dict[str, list[EncodedRecord]]
+) -> None:
+    records = small_records["police_cad"][:10]
+    query = _query(records[0])
+    before = linked.client.post("/v1/subjects/resolve", content=query, headers=linked.auth("medic"))
+    other = create_app(linked.settings)  # a second server process on the same store
+    with TestClient(other) as client:
+        submitted = client.post(
+            "/v1/records",
+            content=b"".join(r.to_json() + b"\n" for r in records),
+            headers={**linked.auth("st-police_cad"), "Content-Type": "application/x-ndjson"},
+        )
+        assert submitted.status_code == 200, submitted.text
+    after = linked.client.post("/v1/subjects/resolve", content=query, headers=linked.auth("medic"))
+
+    assert before.json()["candidates"] == []
+    subject = submitted.json()["records"][0]["subject_id"]
+    assert after.json()["candidates"][0]["subject_id"] == subject

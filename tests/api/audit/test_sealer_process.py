@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from api.audit import EventKind, record_alone
+from api.audit.sealer import AuditSealer, SealPolicy
 from api.audit.sealer_process import SEAL_INTERVAL_ENV, sealer_process
 from api.audit.verify import verify_log
 from api.db import make_engine, upgrade_database
@@ -86,3 +87,27 @@ def test_no_process_when_sealing_is_off(engine: Engine) -> None:
     with sealer_process(0):
         assert len(multiprocessing.active_children()) == before
         assert SEAL_INTERVAL_ENV not in os.environ
+
+
+def test_the_sealer_vacuums_its_queue_on_postgresql(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the queue is vacuumed on PostgreSQL only")
+    sealer = AuditSealer(engine, None, SealPolicy(vacuum_every=3))
+    for n in range(3):
+        _event(engine, n)
+
+    sealed = sealer.seal()
+
+    assert sealed == 3
+    query = text(
+        "SELECT vacuum_count FROM pg_stat_user_tables"
+        " WHERE relname = 'audit_pending' AND schemaname = current_schema()"
+    )
+    deadline, count = time.monotonic() + 5, 0
+    while time.monotonic() < deadline and count == 0:
+        with engine.connect() as connection:
+            count = connection.execute(query).scalar_one_or_none() or 0
+        time.sleep(0.05)
+    assert count >= 1
+    _event(engine, 4)
+    assert sealer.seal() == 1  # and sealing goes on
