@@ -19,9 +19,12 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import socket
 from pathlib import Path
+from typing import Any
 
 import gevent
+from geventhttpclient.connectionpool import ConnectionPool
 from locust import constant_throughput, task
 from locust.contrib.fasthttp import FastHttpUser
 
@@ -29,11 +32,27 @@ __all__ = ["HealthzUser", "ResolveUser"]
 
 _RATE = float(os.environ.get("CROSSWALK_BENCH_USER_RATE", "6"))
 _QUERIES_FILE = os.environ.get("CROSSWALK_BENCH_QUERIES", "")
+# Bytes, not str: geventhttpclient sends a bytes body in the same write as the
+# headers, but streams anything else after them; two small writes from a client
+# without TCP_NODELAY wait on the server's delayed ACK (~40 ms a request).
 _QUERIES = (
-    [line for line in Path(_QUERIES_FILE).read_text(encoding="utf-8").splitlines() if line.strip()]
+    [line for line in Path(_QUERIES_FILE).read_bytes().splitlines() if line.strip()]
     if _QUERIES_FILE
     else []
 )
+
+
+def _tcp_nodelay_socket(self: ConnectionPool, family: int, socktype: int, protocol: int) -> Any:
+    """geventhttpclient's socket with TCP_NODELAY, as curl, Go's net/http and browsers
+    set it. Without it, a request written in two parts (or a response read slowly)
+    waits for the other side's delayed ACK: +40 ms a request on the client's side,
+    not the server's (measured: p50 48 ms against 5 ms with a plain paced client)."""
+    sock = gevent.socket.socket(family, socktype, protocol)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+ConnectionPool._create_tcp_socket = _tcp_nodelay_socket  # type: ignore[method-assign]
 
 
 def _random_phase() -> None:
@@ -61,9 +80,8 @@ class ResolveUser(FastHttpUser):
     @task
     def resolve(self) -> None:
         """POST one query; a non-200 answer counts as a failure."""
-        self.client.post(
-            "/v1/subjects/resolve", data=next(self._queries), headers=self._headers, name="resolve"
-        )
+        body = next(self._queries)  # bytes: locust's docstring allows them, its hint says str
+        self.client.post("/v1/subjects/resolve", data=body, headers=self._headers, name="resolve")  # type: ignore[arg-type]
 
 
 class HealthzUser(FastHttpUser):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -54,8 +55,10 @@ class SealPolicy:
     every_events: int = 1000
     every_seconds: float = 60.0
     batch: int = 5000
-    #: Vacuum the queue after this many events have been sealed.
+    #: Vacuum the queue after this many events have been sealed, or this long
+    #: after the last vacuum (on the first pass that seals anything, too).
     vacuum_every: int = 20_000
+    vacuum_seconds: float = 30.0
 
 
 def lock_head(session: Session) -> AuditHead:
@@ -82,6 +85,7 @@ class AuditSealer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._sealed_since_vacuum = 0
+        self._vacuumed_at = float("-inf")  # the first pass that seals anything vacuums
 
     def seal(self, *, sign_now: bool = False) -> int:
         """Chain every queued event (and sign heads as due); returns how many were sealed."""
@@ -93,7 +97,10 @@ class AuditSealer:
             if count < self.policy.batch:
                 break
         self._sealed_since_vacuum += total
-        if self._sealed_since_vacuum >= self.policy.vacuum_every:
+        if self._sealed_since_vacuum and (
+            self._sealed_since_vacuum >= self.policy.vacuum_every
+            or time.monotonic() - self._vacuumed_at >= self.policy.vacuum_seconds
+        ):
             self._vacuum_queue()
         return total
 
@@ -104,7 +111,7 @@ class AuditSealer:
         vacuum each pass walks past all of them (seen on a server with
         autovacuum off). The queue is small, so this takes milliseconds.
         """
-        self._sealed_since_vacuum = 0
+        self._sealed_since_vacuum, self._vacuumed_at = 0, time.monotonic()
         if self.engine.dialect.name != "postgresql":
             return
         try:
