@@ -576,6 +576,36 @@ def _locust(user: str, rate: int, args: argparse.Namespace, env: dict[str, str],
     return _parse_stats(user, rate, prefix.with_name(prefix.name + "_stats.csv"), cpu)
 
 
+def _paced_run(rate: int, args: argparse.Namespace, env: dict[str, str], server: Any,
+               query_file: Path) -> LoadRun:  # fmt: skip
+    """The same offered load from :mod:`benchmarks.paced_load` (a plain keep-alive client)."""
+    import psutil
+
+    command = [sys.executable, "-m", "benchmarks.paced_load", "--port", str(args.port),
+               "--queries", str(query_file), "--rate", str(rate),
+               "--duration", str(args.duration)]  # fmt: skip
+    machine0, started = psutil.cpu_times(), time.perf_counter()
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE)  # noqa: S603
+    time.sleep(3)  # its clients are up
+    client = psutil.Process(proc.pid)
+    parties = {**_parties(server, client), "client": [client, *client.children(recursive=True)]}
+    del parties["locust"]
+    before = {name: _cpu_seconds(ps) for name, ps in parties.items()}
+    wall = time.perf_counter()
+    time.sleep(max(0.0, args.duration - 5))
+    after = {name: _cpu_seconds(ps) for name, ps in parties.items()}
+    wall = time.perf_counter() - wall
+    machine1, machine_wall = psutil.cpu_times(), time.perf_counter() - started
+    output, _ = proc.communicate()
+    busy = sum(machine1) - sum(machine0) - (machine1.idle - machine0.idle)
+    cpu = {name: sum(after[name][pid] - before[name].get(pid, 0.0) for pid in after[name]) / wall
+           for name in parties}  # fmt: skip
+    cpu["machine"] = busy / machine_wall
+    got = orjson.loads(output.splitlines()[-1])
+    return LoadRun("resolve, paced client", rate, got["requests"], got["failures"], got["rate"],
+                   got["p50"], got["p95"], got["p99"], cpu)  # fmt: skip
+
+
 def _parse_stats(user: str, rate: int, path: Path, cpu: dict[str, float]) -> LoadRun:
     with path.open(encoding="utf-8", newline="") as handle:
         row = next(r for r in csv.DictReader(handle) if r["Name"] == "Aggregated")
@@ -652,7 +682,7 @@ def _load_rows(label: str, runs: list[LoadRun]) -> list[list[object]]:
     for r in runs:
         cpu = r.cpu or {}
         share = ", ".join(f"{k} {100 * v:.0f}%" for k, v in cpu.items())
-        target = ">=300/s, p99<=50" if r.target == "resolve" else "-"
+        target = ">=300/s, p99<=50" if r.target.startswith("resolve") else "-"
         base = floor.get(r.offered)
         ratio = (
             f"p99 {r.p99 / base.p99:.1f}x healthz" if base and base.p99 and r is not base else "-"
@@ -734,8 +764,11 @@ def _resolve_runs(
         print(f"  server workers' RSS {rss:.2f} GiB", flush=True)
         _check_resolve(args.port, token, query_file)
         for rate in args.resolve_rate:
-            for user in ("HealthzUser", "ResolveUser"):
-                runs.append(_locust(user, rate, args, env, server, out))
+            for user in ("HealthzUser", "ResolveUser", "paced"):
+                if user == "paced":
+                    runs.append(_paced_run(rate, args, env, server, query_file))
+                else:
+                    runs.append(_locust(user, rate, args, env, server, out))
                 r = runs[-1]
                 print(f"  {r.target} @ {rate}/s: {r.rate:.0f}/s, p50 {r.p50:.0f} p99 {r.p99:.0f}"
                       f" ms, {r.failures} failures", flush=True)  # fmt: skip
