@@ -40,15 +40,13 @@ import argparse
 import csv
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,7 +55,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from benchmarks.common import format_table, run_in_child
+from benchmarks.common import crosswalk_server, format_table, run_in_child
 from benchmarks.options import add_common_arguments, parse_sizes, size_label
 from benchmarks.synthetic_cache import SyntheticSet, encode_agency_files, ensure_synthetic
 
@@ -460,35 +458,6 @@ def _query(line: bytes) -> bytes:
     return query.to_json()
 
 
-@contextmanager
-def _server(url: str, workers: int, port: int, log: Path, timeout: float) -> Iterator[Any]:
-    """``crosswalk serve`` until every worker has loaded the store; stopped on exit."""
-    import psutil
-
-    env = {**os.environ, "CROSSWALK_DATABASE_URL": url, "CROSSWALK_ENVIRONMENT": "development"}
-    exe = Path(sys.executable).with_name("crosswalk")
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(  # noqa: S603 - our own entry point
-            [str(exe), "serve", "--workers", str(workers), "--port", str(port)],
-            env=env, stdout=sink, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    start = time.perf_counter()
-    try:
-        while log.read_text(errors="replace").count("Application startup complete") < workers:
-            if proc.poll() is not None or time.perf_counter() - start > timeout:
-                raise RuntimeError(f"server did not start; see {log}")
-            time.sleep(0.5)
-        print(f"  server ready in {time.perf_counter() - start:.1f}s", flush=True)
-        yield psutil.Process(proc.pid)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def _cpu_seconds(processes: Sequence[Any]) -> dict[int, float]:
     """CPU seconds used so far by each process that is still there, by pid."""
     used: dict[int, float] = {}
@@ -759,7 +728,8 @@ def _resolve_runs(
     query_file.write_bytes(b"\n".join(queries))
     env = {**os.environ, "CROSSWALK_BENCH_TOKEN": token, "CROSSWALK_BENCH_QUERIES": str(query_file)}
     runs: list[LoadRun] = []
-    with _server(url, args.workers, args.port, out / "server.log", args.startup_timeout) as server:
+    with crosswalk_server(url, args.workers, args.port, out / "server.log", args.startup_timeout,
+                          indent="  ") as server:  # fmt: skip
         rss = sum(p.memory_info().rss for p in _workers(server)) / 2**30
         print(f"  server workers' RSS {rss:.2f} GiB", flush=True)
         _check_resolve(args.port, token, query_file)

@@ -49,8 +49,6 @@ import argparse
 import importlib
 import os
 import random
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -69,7 +67,7 @@ import httpx
 import psutil  # type: ignore[import-untyped]
 from sqlalchemy import Engine, create_engine, text, update
 
-from benchmarks.common import format_table
+from benchmarks.common import crosswalk_server, format_table
 
 __all__ = ["main"]
 
@@ -261,36 +259,6 @@ def _auth(hub: Hub, username: str) -> dict[str, str]:
 
 
 # --- the server ------------------------------------------------------------------------------
-@contextmanager
-def serve(url: str, workers: int, port: int, log: Path, timeout: float) -> Iterator[psutil.Process]:
-    """``crosswalk serve`` on ``url`` until every worker has started; stopped on exit."""
-    with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", port)) == 0:
-            raise SystemExit(f"port {port} is taken: pass another --port")
-    env = {**os.environ, "CROSSWALK_DATABASE_URL": url, "CROSSWALK_ENVIRONMENT": "development"}
-    exe = Path(sys.executable).with_name("crosswalk")
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(  # noqa: S603 - our own entry point
-            [str(exe), "serve", "--workers", str(workers), "--port", str(port)],
-            env=env, stdout=sink, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    start = time.perf_counter()
-    try:
-        while log.read_text(errors="replace").count("Application startup complete") < workers:
-            if proc.poll() is not None or time.perf_counter() - start > timeout:
-                raise RuntimeError(f"server did not start; see {log}")
-            time.sleep(0.2)
-        print(f"server ready in {time.perf_counter() - start:.1f}s (pid {proc.pid})", flush=True)
-        yield psutil.Process(proc.pid)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def server_processes(server: psutil.Process) -> list[psutil.Process]:
     """The server and its workers (not multiprocessing's resource tracker)."""
     children = [p for p in server.children(recursive=True)
@@ -540,7 +508,7 @@ def run(args: argparse.Namespace) -> list[Line]:
         hub = prepare_identities_and_policy(url, agencies, args.rules, args.seed)
         print(f"policy: {hub.rules} rules, {hub.sharing} opt-ins, imported in "
               f"{time.perf_counter() - started:.1f}s", flush=True)  # fmt: skip
-        with serve(url, args.workers, args.port, Path(tmp) / "server.log",
+        with crosswalk_server(url, args.workers, args.port, Path(tmp) / "server.log",
                    args.startup_timeout) as server:  # fmt: skip
             base = f"http://127.0.0.1:{args.port}"
             clients = [httpx.Client(base_url=base, timeout=60) for _ in range(args.concurrency)]

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import os
 import resource
+import signal
+import socket
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from multiprocessing import get_context
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:  # linkage.datasets imports recordlinkage: ~200 MiB in every child
@@ -378,3 +382,42 @@ def format_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> st
 def _cell(value: object) -> str:
     """Format one table cell."""
     return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+@contextmanager
+def crosswalk_server(
+    url: str, workers: int, port: int, log: Path, timeout: float, indent: str = ""
+) -> Iterator[Any]:
+    """``crosswalk serve`` on ``url`` until every worker has started; stopped on exit.
+
+    Yields the server's ``psutil.Process`` (its children: the uvicorn workers and
+    the audit sealer process). Development settings; output goes to ``log``.
+    """
+    import psutil
+
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise SystemExit(f"port {port} is taken: pass another --port")
+    env = {**os.environ, "CROSSWALK_DATABASE_URL": url, "CROSSWALK_ENVIRONMENT": "development"}
+    exe = Path(sys.executable).with_name("crosswalk")
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(  # noqa: S603 - our own entry point
+            [str(exe), "serve", "--workers", str(workers), "--port", str(port)],
+            env=env, stdout=sink, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    start = time.perf_counter()
+    try:
+        while log.read_text(errors="replace").count("Application startup complete") < workers:
+            if proc.poll() is not None or time.perf_counter() - start > timeout:
+                raise RuntimeError(f"server did not start; see {log}")
+            time.sleep(0.2)
+        print(f"{indent}server ready in {time.perf_counter() - start:.1f}s (pid {proc.pid})",
+              flush=True)  # fmt: skip
+        yield psutil.Process(proc.pid)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -31,7 +31,7 @@ from api.errors import InvalidRequest, NotFound
 from api.roles import RESPONDER_ROLES, Role
 from api.services.identity import Principal
 from api.services.linking import LinkService
-from api.services.loop_resolve import LoopResolver
+from api.services.loop_resolve import LoopResolver, record_resolve
 from api.services.subject_views import SubjectViews
 from api.tables import StoredRecord
 from linkage.resolve import Candidate
@@ -60,17 +60,7 @@ def _resolve_and_record(
     """
     with Session(service.autocommit) as session:
         candidates = service.resolve(user, body, session)
-        record(
-            session,
-            EventKind.SUBJECT_RESOLVE,
-            actor=user,
-            context=context,
-            decision="permit",
-            details={
-                "candidates": len(candidates),
-                "subject_ids": [c.subject_id for c in candidates],
-            },
-        )
+        record_resolve(session, user, context, candidates)
     return candidates
 
 

@@ -38,7 +38,7 @@ from api.services.identity import Principal
 from api.services.linking import LINK_SEQ, LinkService
 from linkage.incremental import Candidate
 
-__all__ = ["STATEMENT_TIMEOUT_MS", "LoopResolver"]
+__all__ = ["STATEMENT_TIMEOUT_MS", "LoopResolver", "record_resolve"]
 
 #: The longest either statement may hold the event loop.
 STATEMENT_TIMEOUT_MS = 1000
@@ -102,15 +102,19 @@ class LoopResolver:
         if candidates is None:  # a submission is linking in this process
             candidates = await run_in_threadpool(service.rank, table)
         with Session(self.engine) as session:
-            record(
-                session,
-                EventKind.SUBJECT_RESOLVE,
-                actor=user,
-                context=context,
-                decision="permit",
-                details={
-                    "candidates": len(candidates),
-                    "subject_ids": [c.subject_id for c in candidates],
-                },
-            )
+            record_resolve(session, user, context, candidates)
         return candidates
+
+
+def record_resolve(
+    session: Session, user: Principal, context: RequestContext, candidates: list[Candidate]
+) -> None:
+    """The ``subject.resolve`` event: how many candidates, and their subject ids only."""
+    record(
+        session,
+        EventKind.SUBJECT_RESOLVE,
+        actor=user,
+        context=context,
+        decision="permit",
+        details={"candidates": len(candidates), "subject_ids": [c.subject_id for c in candidates]},
+    )
