@@ -89,9 +89,18 @@ def test_no_process_when_sealing_is_off(engine: Engine) -> None:
         assert SEAL_INTERVAL_ENV not in os.environ
 
 
-def test_the_sealer_vacuums_its_queue_on_postgresql(engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("the queue is vacuumed on PostgreSQL only")
+@pytest.fixture
+def pg_engine(postgres_database_url: str) -> Iterator[Engine]:
+    """A fresh PostgreSQL store (the queue is vacuumed on PostgreSQL only)."""
+    engine = make_engine(postgres_database_url)
+    upgrade_database(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_sealer_vacuums_its_queue_on_postgresql(pg_engine: Engine) -> None:
+    engine = pg_engine
     sealer = AuditSealer(engine, None, SealPolicy(vacuum_every=3))
     for n in range(3):
         _event(engine, n)
