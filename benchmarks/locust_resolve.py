@@ -2,8 +2,8 @@
 
 Run by the benchmark (or by hand) as::
 
-    CROSSWALK_BENCH_TOKEN=… CROSSWALK_BENCH_QUERIES=queries.jsonl CROSSWALK_BENCH_USER_RATE=6 \\
-        locust -f benchmarks/locust_resolve.py --headless -u 50 -r 50 --run-time 60s \\
+    CROSSWALK_BENCH_TOKEN=… CROSSWALK_BENCH_QUERIES=queries.jsonl CROSSWALK_BENCH_USER_RATE=30 \\
+        locust -f benchmarks/locust_resolve.py --headless -u 10 -r 10 --run-time 60s \\
         --host http://127.0.0.1:8123 --csv out/resolve ResolveUser
 
 Every user sends at a constant rate (``constant_throughput``), so the offered load is
