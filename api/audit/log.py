@@ -208,6 +208,15 @@ def record_many(
         ).values
         for fields in events
     ]
+    return _write_rows(session, rows)
+
+
+def _write_rows(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Write checked event values in one statement; returns how many.
+
+    Raises:
+        AuditUnavailable: they could not be written (the act must fail).
+    """
     if not rows:
         return 0
     try:
@@ -271,9 +280,4 @@ def record_subject_changes(
         ).values
         for change in changes
     ]
-    if rows:
-        try:
-            session.connection().execute(insert(_EVENTS), rows)
-        except SQLAlchemyError as exc:
-            raise AuditUnavailable("the audit log cannot be written; nothing was done") from exc
-    return len(rows)
+    return _write_rows(session, rows)
