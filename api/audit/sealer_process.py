@@ -51,14 +51,12 @@ def _seal_until_stopped(interval: float) -> None:
     signal.signal(signal.SIGINT, _stop)
     settings = Settings()
     engine = make_engine(settings.database_url, pool_size=1, max_overflow=0)
-    service = AuditService(engine, settings)
+    sealer = AuditService(engine, settings).sealer
+    sealer.start(interval)  # the same sealing thread an app runs, here alone
     try:
-        while not stop.wait(interval):
-            try:
-                service.sealer.seal()
-            except Exception:  # keep sealing after a transient database error
-                log.exception("audit sealing pass failed")
-        service.sealer.seal()  # a last pass on the way out
+        stop.wait()
+        sealer.stop()
+        sealer.seal()  # a last pass on the way out
     finally:
         engine.dispose()
 

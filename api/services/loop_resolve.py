@@ -94,6 +94,9 @@ class LoopResolver:
         """
         service = self.service
         table = service.query_table(body)  # validation: no store access
+        # Two short checkouts, not one held across the awaits below: while this
+        # resolve waits on a thread, others run on the loop and need this small
+        # pool (a checkout that waited would block the loop).
         with Session(self.engine) as session:
             seq = session.connection().execute(LINK_SEQ).scalar_one()
         if seq != service.seq:
