@@ -34,13 +34,12 @@ import os
 import statistics
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from multiprocessing.synchronize import Barrier
 from typing import Any
 
-from sqlalchemy import Engine, column, create_engine, insert, table, text
+from sqlalchemy import Engine, column, insert, table, text
 
 from api.audit import EventKind, record
 from api.audit.events import build_event, canonical_bytes
@@ -49,8 +48,8 @@ from api.audit.sealer import EVENT_COLUMNS, AuditSealer, SealPolicy
 from api.audit.signing import DEV_SIGNING_SEED, TreeHeadSigner, parse_private_key
 from api.audit.tables import AuditEvent
 from api.audit.verify import verify_log
-from api.db import make_engine, session_scope, upgrade_database
-from benchmarks.common import format_table
+from api.db import make_engine, session_scope
+from benchmarks.common import format_table, fresh_schema
 
 DEFAULT_URL = os.environ.get(
     "CROSSWALK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -259,16 +258,9 @@ def verify_times(engine: Engine, runs: int) -> tuple[list[float], list[float], A
 # --- harness ------------------------------------------------------------------------------
 @contextmanager
 def bench_schema(base_url: str) -> Iterator[str]:
-    """A fresh, migrated schema; yields its URL and drops it afterwards."""
-    base = base_url.replace("postgresql://", "postgresql+psycopg://", 1)
-    schema = f"bench_audit_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base)
-    with admin.begin() as db:
-        db.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    try:
+    """A fresh, migrated schema with the baselines' tables; yields its URL, drops it after."""
+    with fresh_schema(base_url, "bench_audit") as url:
         engine = make_engine(url)
-        upgrade_database(engine)
         with engine.begin() as db:
             db.execute(text("CREATE TABLE bench_plain (LIKE audit_event INCLUDING ALL)"))
             db.execute(text("CREATE TABLE bench_inline (id bigserial PRIMARY KEY, body text)"))
@@ -280,10 +272,6 @@ def bench_schema(base_url: str) -> Iterator[str]:
             db.execute(text("INSERT INTO bench_act SELECT g, 0 FROM generate_series(0, 63) g"))
         engine.dispose()
         yield url
-    finally:
-        with admin.begin() as db:
-            db.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _median_of(runs: int, fn: Callable[[], dict[str, float]]) -> dict[str, float]:

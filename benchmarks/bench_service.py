@@ -473,6 +473,35 @@ def _cpu_seconds(processes: Sequence[Any]) -> dict[int, float]:
     return used
 
 
+@dataclass
+class _CpuWindow:
+    """Who used how much CPU between :meth:`open` and :meth:`shares` (processes by party)."""
+
+    parties: dict[str, list[Any]]
+    used: dict[str, dict[int, float]]
+    machine: Any
+    started: float
+
+    @classmethod
+    def open(cls, parties: dict[str, list[Any]]) -> _CpuWindow:
+        import psutil
+
+        used = {name: _cpu_seconds(ps) for name, ps in parties.items()}
+        return cls(parties, used, psutil.cpu_times(), time.perf_counter())
+
+    def shares(self) -> dict[str, float]:
+        """Each party's CPU, and the whole machine's, as a share of one core."""
+        import psutil
+
+        after = {name: _cpu_seconds(ps) for name, ps in self.parties.items()}
+        machine, wall = psutil.cpu_times(), time.perf_counter() - self.started
+        busy = sum(machine) - sum(self.machine) - (machine.idle - self.machine.idle)
+        cpu = {name: sum(t - self.used[name].get(pid, 0.0) for pid, t in after[name].items())
+               / wall for name in self.parties}  # fmt: skip
+        cpu["machine"] = busy / wall
+        return cpu
+
+
 def _workers(server: Any) -> list[Any]:
     """The uvicorn worker processes: the children listening on the port (not
     multiprocessing's resource tracker, not the audit sealer process)."""
@@ -526,25 +555,17 @@ def _locust(user: str, rate: int, args: argparse.Namespace, env: dict[str, str],
                "-u", str(args.users), "-r", str(args.users), "--run-time", f"{args.duration}s",
                "--host", f"http://127.0.0.1:{args.port}", "--csv", str(prefix), "--reset-stats",
                "--only-summary", "--loglevel", "WARNING", user]  # fmt: skip
-    machine0 = psutil.cpu_times()
     with (out / f"{user}-{rate}.log").open("wb") as log:
         proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
     parties = _parties(server, psutil.Process(proc.pid))
-    before = {name: _cpu_seconds(ps) for name, ps in parties.items()}
-    wall = time.perf_counter()
+    window = _CpuWindow.open(parties)
     profile = _py_spy(server, args, out) if args.profile and user == "ResolveUser" else None
     time.sleep(max(0.0, args.duration - 1))
     parties["postgres"] = _parties(server, parties["locust"][0])["postgres"]  # new backends too
-    after = {name: _cpu_seconds(ps) for name, ps in parties.items()}  # before locust exits
-    wall = time.perf_counter() - wall
-    machine1 = psutil.cpu_times()
+    cpu = window.shares()  # before locust exits
     proc.wait()
     if profile is not None:
         profile.wait()
-    busy = sum(machine1) - sum(machine0) - (machine1.idle - machine0.idle)
-    cpu = {name: sum(after[name][pid] - before[name].get(pid, 0.0) for pid in after[name]) / wall
-           for name in parties}  # fmt: skip
-    cpu["machine"] = busy / wall
     return _parse_stats(user, rate, prefix.with_name(prefix.name + "_stats.csv"), cpu)
 
 
@@ -556,23 +577,15 @@ def _paced_run(rate: int, args: argparse.Namespace, env: dict[str, str], server:
     command = [sys.executable, "-m", "benchmarks.paced_load", "--port", str(args.port),
                "--queries", str(query_file), "--rate", str(rate),
                "--duration", str(args.duration)]  # fmt: skip
-    machine0, started = psutil.cpu_times(), time.perf_counter()
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE)  # noqa: S603
     time.sleep(3)  # its clients are up
     client = psutil.Process(proc.pid)
     parties = {**_parties(server, client), "client": [client, *client.children(recursive=True)]}
     del parties["locust"]
-    before = {name: _cpu_seconds(ps) for name, ps in parties.items()}
-    wall = time.perf_counter()
+    window = _CpuWindow.open(parties)
     time.sleep(max(0.0, args.duration - 5))
-    after = {name: _cpu_seconds(ps) for name, ps in parties.items()}
-    wall = time.perf_counter() - wall
-    machine1, machine_wall = psutil.cpu_times(), time.perf_counter() - started
+    cpu = window.shares()
     output, _ = proc.communicate()
-    busy = sum(machine1) - sum(machine0) - (machine1.idle - machine0.idle)
-    cpu = {name: sum(after[name][pid] - before[name].get(pid, 0.0) for pid in after[name]) / wall
-           for name in parties}  # fmt: skip
-    cpu["machine"] = busy / machine_wall
     got = orjson.loads(output.splitlines()[-1])
     return LoadRun("resolve, paced client", rate, got["requests"], got["failures"], got["rate"],
                    got["p50"], got["p95"], got["p99"], cpu)  # fmt: skip

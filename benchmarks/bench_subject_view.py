@@ -55,19 +55,17 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
 import psutil  # type: ignore[import-untyped]
-from sqlalchemy import Engine, create_engine, text, update
+from sqlalchemy import Engine, text, update
 
-from benchmarks.common import crosswalk_server, format_table
+from benchmarks.common import crosswalk_server, format_table, fresh_schema
 
 __all__ = ["main"]
 
@@ -94,28 +92,6 @@ _OURS = ("api/", "policy/", "linkage/")  # the repository's packages, for the pr
 
 
 # --- database ------------------------------------------------------------------------------
-@contextmanager
-def bench_schema(base_url: str) -> Iterator[str]:
-    """A fresh, migrated schema; yields its URL and drops it afterwards."""
-    from api.db import make_engine, upgrade_database
-
-    base = base_url.replace("postgresql://", "postgresql+psycopg://", 1)
-    schema = f"bench_subject_view_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base)
-    with admin.begin() as db:
-        db.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    try:
-        engine = make_engine(url)
-        upgrade_database(engine)
-        engine.dispose()
-        yield url
-    finally:
-        with admin.begin() as db:
-            db.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def audit_counts(engine: Engine) -> Counter[tuple[str, str]]:
     """``subject.*`` events in ``audit_event`` by (actor, kind)."""
     with engine.connect() as db:
@@ -503,7 +479,10 @@ def run(args: argparse.Namespace) -> list[Line]:
     from policy.vocabulary import CATEGORIES, PURPOSES
 
     agencies = agency_names(args.agencies)
-    with bench_schema(args.database_url) as url, tempfile.TemporaryDirectory() as tmp:
+    with (
+        fresh_schema(args.database_url, "bench_subject_view") as url,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         started = time.perf_counter()
         hub = prepare_identities_and_policy(url, agencies, args.rules, args.seed)
         print(f"policy: {hub.rules} rules, {hub.sharing} opt-ins, imported in "

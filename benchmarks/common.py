@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -421,3 +422,27 @@ def crosswalk_server(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextmanager
+def fresh_schema(base_url: str, prefix: str) -> Iterator[str]:
+    """A new PostgreSQL schema ``PREFIX_<hex>``, migrated; yields its URL, drops it after."""
+    from sqlalchemy import create_engine, text
+
+    from api.db import make_engine, upgrade_database
+
+    base = base_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    schema = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base)
+    with admin.begin() as db:
+        db.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    try:
+        engine = make_engine(url)
+        upgrade_database(engine)
+        engine.dispose()
+        yield url
+    finally:
+        with admin.begin() as db:
+            db.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
