@@ -21,7 +21,7 @@ from sqlmodel import Session, create_engine
 
 __all__ = ["alembic_config", "make_engine", "session_scope", "upgrade_database"]
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent / "hub" / "migrations"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -14,7 +14,7 @@ Tree::
     ├── AuditUnavailable       the act's audit event cannot be written     → 503
     └── ConfigurationError     settings refused (e.g. a weak master key)   → 500
 
-:mod:`api.error_handlers` maps each class to its status code; a test checks that
+:mod:`api.web.error_handlers` maps each class to its status code; a test checks that
 every class here is mapped. Messages never carry identifiers or context values.
 """
 

@@ -11,7 +11,7 @@ Everything runs in a fresh schema (dropped at the end). Figures are medians of
 * **write** — ``--writers`` processes each commit ``--events / writers``
   transactions of one event. ``plain`` inserts the same event values into a
   copy of ``audit_event`` (same columns and indexes, no trigger, no chain): the
-  floor. ``audit`` is :func:`api.audit.record` with the sealer chaining and
+  floor. ``audit`` is :func:`api.hub.audit.record` with the sealer chaining and
   signing in the background; its rate counts until the *last event is sealed*.
   ``inline chain`` locks a head row and chains inside each writer's transaction
   (the design not taken: the lock is held through every commit). Target for
@@ -22,7 +22,7 @@ Everything runs in a fresh schema (dropped at the end). Figures are medians of
   Target: ≤ 2 ms. A read-only act that must log becomes a write transaction,
   so it pays one WAL flush; ``bare commit`` shows what one costs on this disk.
 * **verify** — ``--verify-events`` events are written and sealed (sealing
-  rate reported), then :func:`api.audit.verify.verify_log` checks them all.
+  rate reported), then :func:`api.hub.audit.verify.verify_log` checks them all.
   Baseline: streaming the same rows without hashing. Target: 1M in ≤ 30 s.
 """
 
@@ -41,14 +41,14 @@ from typing import Any
 
 from sqlalchemy import Engine, column, insert, table, text
 
-from api.audit import EventKind, record
-from api.audit.events import build_event, canonical_bytes
-from api.audit.merkle import leaf_hash
-from api.audit.sealer import EVENT_COLUMNS, AuditSealer, SealPolicy
-from api.audit.signing import DEV_SIGNING_SEED, TreeHeadSigner, parse_private_key
-from api.audit.tables import AuditEvent
-from api.audit.verify import verify_log
 from api.db import make_engine, session_scope
+from api.hub.audit import EventKind, record
+from api.hub.audit.events import build_event, canonical_bytes
+from api.hub.audit.merkle import leaf_hash
+from api.hub.audit.sealer import EVENT_COLUMNS, AuditSealer, SealPolicy
+from api.hub.audit.signing import DEV_SIGNING_SEED, TreeHeadSigner, parse_private_key
+from api.hub.audit.tables import AuditEvent
+from api.hub.audit.verify import verify_log
 from benchmarks.common import format_table, fresh_schema
 
 DEFAULT_URL = os.environ.get(

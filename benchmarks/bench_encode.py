@@ -8,7 +8,7 @@ The input is one CSV in the canonical layout holding every agency's records of a
 generated data set (see :mod:`benchmarks.synthetic_cache`). Three ways of turning it
 into JSON Lines are timed, each run in a freshly spawned process so no cache is warm:
 
-* ``crosswalk encode`` — :func:`linkage.encode_file.encode_csv` with a fresh key and
+* ``crosswalk encode`` — :func:`linkage.encode.encode_file.encode_csv` with a fresh key and
   the default schema; files of 4 MB or more are encoded by a pool of one process
   per core, as in production;
 * ``floor (csv+orjson)`` — read with :mod:`csv`, write each row with :mod:`orjson`,
@@ -37,9 +37,9 @@ from benchmarks.common import format_table, run_in_child
 from benchmarks.options import add_common_arguments, parse_sizes, size_label
 from benchmarks.synthetic_cache import canonical_csv, ensure_synthetic
 from benchmarks.targets import ENCODE_RATE_MIN, Check, at_least
-from linkage.encode_file import encode_csv
-from linkage.encoding import RecordEncoder
-from linkage.keys import LinkageSecret, generate_secret
+from linkage.encode.encode_file import encode_csv
+from linkage.encode.encoding import RecordEncoder
+from linkage.encode.keys import LinkageSecret, generate_secret
 from linkage.schema import default_schema
 
 __all__ = ["EncodeOutcome", "main", "run"]

@@ -6,7 +6,7 @@ Usage (from the repository root)::
 
 One generated data set (see :mod:`benchmarks.synthetic_cache`, encoded once and
 cached) is split at random into *stored* records and held-out *new* ones. The
-stored records go into a :class:`~linkage.index.LinkIndex` with their true
+stored records go into a :class:`~linkage.match.index.LinkIndex` with their true
 person as subject (a batch run over a million records would take minutes and
 is not what is measured here); the model is trained by ``link_table`` on a
 sample of 100k stored records. Then:
@@ -34,12 +34,12 @@ import numpy as np
 from benchmarks.common import Stopwatch, format_table, peak_rss_bytes
 from benchmarks.options import add_common_arguments, size_label
 from benchmarks.synthetic_cache import encoded_files, ensure_synthetic
-from linkage.incremental import link_batch, resolve
-from linkage.index import LinkIndex
-from linkage.model import FellegiSunterModel
-from linkage.pipeline import link_table
+from linkage.match.incremental import link_batch, resolve
+from linkage.match.index import LinkIndex
+from linkage.match.model import FellegiSunterModel
+from linkage.match.pipeline import link_table
+from linkage.match.table_ops import take_rows
 from linkage.table import EncodedTable, load_encoded_files
-from linkage.table_ops import take_rows
 
 __all__ = ["main"]
 

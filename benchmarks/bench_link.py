@@ -8,7 +8,7 @@ For each size, one generated data set (three agency files, see
 :mod:`benchmarks.synthetic_cache`) is deduplicated as a whole by:
 
 * **Crosswalk** — :func:`linkage.table.load_encoded_files` and
-  :func:`linkage.pipeline.link_table` on the files encoded beforehand (encoding is
+  :func:`linkage.match.pipeline.link_table` on the files encoded beforehand (encoding is
   not timed here; ``bench_encode`` measures it);
 * **Splink (DuckDB)** and **recordlinkage ECM** — :mod:`benchmarks.baselines` on the
   plaintext canonical columns, normalised like the encoder does (``--baseline-input

@@ -8,14 +8,14 @@ Usage (from the repository root; PostgreSQL reachable, locust from the ``bench``
 Steps, each printed as it finishes, then one table of every figure:
 
 1. **Store** — ``N + 3 × --singles`` records are generated (``write_large``, what
-   ``python -m linkage.synthetic --records`` runs) and encoded under one throw-away key
+   ``python -m tools.synthetic --records`` runs) and encoded under one throw-away key
    (cached in ``--workdir`` per encoder version). ``3 × --singles`` of them, drawn at
    random, are held out: new records to link, new records for the stubbed baseline, and
    resolve queries. The model is trained by ``link_table`` on ``--train-sample`` stored
    records; subjects come from that batch run when it covered the whole store, else
    from ``truth.csv`` (the true person: what a perfect batch run gives). The rows are
    written with one binary ``COPY`` into ``stored_record`` of schema ``--schema`` (made
-   afresh), the model imported with :func:`api.services.models.import_model`.
+   afresh), the model imported with :func:`api.hub.linking.models.import_model`.
    ``--skip-build`` reuses the store of an earlier run with the same options.
 2. **Start-up** — :meth:`LinkService.load` in a freshly spawned process: wall time,
    resident memory after it (and peak during it), and the bare fetch of the live rows.
@@ -123,7 +123,7 @@ def _schema_url(base: str, schema: str) -> str:
 
 
 def _settings(url: str) -> Any:
-    from api.settings import Settings
+    from api.hub.settings import Settings
 
     return Settings(database_url=url, environment="development")
 
@@ -207,12 +207,12 @@ def build_store(
 ) -> dict[str, Any]:
     """Run in a child: train, write every stored row with COPY, import the model."""
     from api.db import make_engine, session_scope, upgrade_database
-    from api.services import identity
-    from api.services.models import import_model
-    from linkage.pipeline import link_table
+    from api.hub.identity import service as identity
+    from api.hub.linking.models import import_model
+    from linkage.match.pipeline import link_table
+    from linkage.match.table_ops import take_rows
     from linkage.row_codec import row_blobs
     from linkage.table import load_encoded_files
-    from linkage.table_ops import take_rows
 
     times: dict[str, float] = {}
     start = time.perf_counter()
@@ -281,9 +281,9 @@ def measure_load(url: str, token: str, queries: list[bytes]) -> dict[str, Any]:
     from sqlmodel import Session
 
     from api.db import make_engine
-    from api.metrics import Metrics
-    from api.services.linking import LinkService
-    from api.services.record_store import live_rows
+    from api.hub.linking.service import LinkService
+    from api.hub.records.store import live_rows
+    from api.web.metrics import Metrics
 
     settings = _settings(url)
     engine = make_engine(settings.database_url)
@@ -308,8 +308,8 @@ def _resolve_steps(service: Any, engine: Any, token: str, queries: list[bytes]) 
     """Median ms of each step a resolve request takes, one query after another."""
     from sqlmodel import Session
 
-    from api.services.identity import authenticate
-    from linkage.incremental import resolve
+    from api.hub.identity.service import authenticate
+    from linkage.match.incremental import resolve
     from linkage.table import table_from_lines
 
     def auth() -> Any:
@@ -323,9 +323,9 @@ def _resolve_steps(service: Any, engine: Any, token: str, queries: list[bytes]) 
              "linkage resolve": lambda i: resolve(service.index, tables[i], service.model,
                                                   service.link_settings),
              "LinkService.resolve": lambda i: service.resolve(principal, queries[i])}  # fmt: skip
-    try:  # the route commits one audit event per resolve (api.audit, where present)
-        from api.audit import EventKind, record
+    try:  # the route commits one audit event per resolve (api.hub.audit, where present)
         from api.db import session_scope
+        from api.hub.audit import EventKind, record
 
         def audit(i: int) -> None:
             with session_scope(engine) as session:
@@ -346,7 +346,7 @@ def _resolve_steps(service: Any, engine: Any, token: str, queries: list[bytes]) 
 
 # --- 3. incremental ------------------------------------------------------------------------
 def _stubbable() -> Any:
-    from api.services.linking import LinkService
+    from api.hub.linking.service import LinkService
 
     class StubbableLinkService(LinkService):
         """``stub = True`` skips linking: every record keeps or gets its own subject."""
@@ -360,8 +360,8 @@ def _stubbable() -> Any:
 
 
 def _steward(agency: str) -> Any:
-    from api.roles import Role
-    from api.services.identity import Principal
+    from api.hub.identity.roles import Role
+    from api.hub.identity.service import Principal
 
     return Principal(-1, f"bench-steward-{agency}", Role.DATA_STEWARD, agency)
 
@@ -371,7 +371,7 @@ def measure_incremental(
 ) -> dict[str, list[float]]:
     """Run in a child: one round per record of each kind, interleaved; then clean up."""
     from api.db import make_engine
-    from api.metrics import Metrics
+    from api.web.metrics import Metrics
 
     settings = _settings(url)
     engine = make_engine(settings.database_url)
@@ -400,7 +400,7 @@ def measure_incremental(
 
 def _bare_write(service: Any, record_id: str) -> float:
     """One linking transaction that writes one row: the store's floor for a submit."""
-    from api.services.record_store import NewRecord, upsert_records
+    from api.hub.records.store import NewRecord, upsert_records
     from linkage.row_codec import row_blobs
 
     index = service.index
@@ -418,7 +418,7 @@ def _delete(engine: Any, keys: list[tuple[str, str]]) -> None:
     from sqlalchemy import text
 
     from api.db import session_scope
-    from api.services.models import lock_link_state
+    from api.hub.linking.models import lock_link_state
 
     with session_scope(engine) as session:
         lock_link_state(session)
@@ -435,8 +435,8 @@ def _responder_token(url: str, key_id: str) -> str:
     from sqlmodel import select
 
     from api.db import make_engine, session_scope, upgrade_database
-    from api.services import identity
-    from api.tables import LinkState, User
+    from api.hub.identity import service as identity
+    from api.hub.tables import LinkState, User
 
     engine = make_engine(_settings(url).database_url)
     upgrade_database(engine)  # a store built by an older checkout

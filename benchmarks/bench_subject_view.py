@@ -11,7 +11,7 @@ Set-up, in a fresh schema (``bench_subject_view_<random>``, dropped at the end):
 agency shares with), a data steward per agency, six responders at the first agencies,
 a linkage reviewer; a random but realistic policy of ``--rules`` rules
 (:func:`benchmarks.bench_policy.generate_rules` over these agencies, about half the
-agency pairs opted in) imported with :func:`api.services.policy_admin.import_policy`
+agency pairs opted in) imported with :func:`api.hub.policies.admin.import_policy`
 (what ``crosswalk policy import`` runs). Then ``crosswalk serve`` starts on
 ``--port`` and, over HTTP, every steward submits one encoded record of the same
 person whose context has values in all eleven categories, and a few stewards record
@@ -128,9 +128,9 @@ def agency_names(count: int) -> list[str]:
 def prepare_identities_and_policy(url: str, agencies: Sequence[str], rules: int, seed: int) -> Hub:
     """Agencies, users with tokens and the published policy, through the service layer."""
     from api.db import make_engine, session_scope
-    from api.services import identity
-    from api.services.policy_admin import import_policy
-    from api.settings import Settings
+    from api.hub.identity import service as identity
+    from api.hub.policies.admin import import_policy
+    from api.hub.settings import Settings
     from policy.policy_file import dump_policy
     from policy.validation import validate_policy_set
 
@@ -182,9 +182,9 @@ def submit_subject(client: httpx.Client, url: str, hub: Hub) -> None:
     from sqlmodel import col
 
     from api.db import make_engine, session_scope
-    from api.tables import StoredRecord
-    from linkage.encoding import RecordEncoder
-    from linkage.keys import LinkageSecret
+    from api.hub.tables import StoredRecord
+    from linkage.encode.encoding import RecordEncoder
+    from linkage.encode.keys import LinkageSecret
     from linkage.schema import default_schema
 
     secret = LinkageSecret(bytes(range(32)))  # throw-away: the hub never holds it anyway

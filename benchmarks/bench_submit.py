@@ -6,7 +6,7 @@ Usage (from the repository root; PostgreSQL reachable)::
     python -m benchmarks.bench_submit --records 50000 --stored 100000 --modes service,copy
     python -m benchmarks.bench_submit --url sqlite:////tmp/submit.db   # the embedded store
 
-Data: a generated set (:mod:`linkage.synthetic`, what ``python -m linkage.synthetic
+Data: a generated set (:mod:`tools.synthetic`, what ``python -m tools.synthetic
 --records N`` writes; cached in ``--workdir``) of ``--stored + --records`` records,
 encoded under one throw-away key with the agencies' context columns carried as
 context, as ``crosswalk demo`` does (cached beside it; ``--reencode`` refreshes).
@@ -24,7 +24,7 @@ end; a new file on SQLite) and times, in a freshly spawned process, one mode:
 * ``http`` — ``POST /v1/records`` through a ``TestClient`` (authentication, audit,
   the thread pool hand-off and the JSON response on top);
 * ``copy`` — the same rows (encodings and ciphertexts made beforehand) written by
-  :func:`api.services.record_store.upsert_records` alone, one transaction per batch:
+  :func:`api.hub.records.store.upsert_records` alone, one transaction per batch:
   the service's own write path without validation, encryption or linking;
 * ``insert`` — the same rows by plain SQLAlchemy ``executemany`` INSERTs (records with
   ``RETURNING id``, then their context rows): a straightforward bulk INSERT baseline.
@@ -83,9 +83,9 @@ Batch = tuple[str, bytes]  # agency, NDJSON body
 # --- data ----------------------------------------------------------------------------
 def _encode_with_context(csvs: dict[str, Path], out_dir: Path) -> None:
     """Encode every agency CSV under one fresh key, carrying its context columns."""
-    from linkage.encode_file import encode_csv
-    from linkage.encoding import RecordEncoder
-    from linkage.keys import LinkageSecret, generate_secret
+    from linkage.encode.encode_file import encode_csv
+    from linkage.encode.encoding import RecordEncoder
+    from linkage.encode.keys import LinkageSecret, generate_secret
     from linkage.schema import default_schema
 
     secret, schema = LinkageSecret(generate_secret()), default_schema()
@@ -119,7 +119,7 @@ def _split(paths: list[Path], stored: int, batch: int, seed: int) -> tuple[list[
 
 # --- stores --------------------------------------------------------------------------
 def _settings(url: str) -> Any:
-    from api.settings import Settings
+    from api.hub.settings import Settings
 
     return Settings(database_url=url, environment="development")
 
@@ -153,9 +153,9 @@ def _fresh_store(base: str, schema: str, tag: str) -> Iterator[str]:
 def _prepare(url: str, model: Any, table: Any, subjects: list[str]) -> None:
     """Migrate, create the agencies, import the model and write the stored records."""
     from api.db import make_engine, session_scope, upgrade_database
-    from api.services import identity
-    from api.services.models import import_model
-    from api.services.record_store import NewRecord, upsert_records
+    from api.hub.identity import service as identity
+    from api.hub.linking.models import import_model
+    from api.hub.records.store import NewRecord, upsert_records
     from linkage.row_codec import row_blobs
 
     settings = _settings(url)
@@ -266,10 +266,10 @@ def _measure_service(
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from api.metrics import Metrics
-    from api.roles import Role
-    from api.services.identity import Principal
-    from api.services.linking import LinkService
+    from api.hub.identity.roles import Role
+    from api.hub.identity.service import Principal
+    from api.hub.linking.service import LinkService
+    from api.web.metrics import Metrics
 
     service = LinkService(engine, _settings(url), Metrics())
     service.load()
@@ -308,9 +308,9 @@ def _profiled() -> Iterator[None]:
 def _measure_http(url: str, batches: list[Batch], clock: _Clock) -> None:
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
     from api.db import session_scope
-    from api.services import identity
+    from api.hub.app import create_app
+    from api.hub.identity import service as identity
 
     app = create_app(_settings(url), migrate=False)
     with TestClient(app) as client:
@@ -334,9 +334,9 @@ def _stored_form(engine: Any, url: str, batches: list[Batch]) -> list[tuple[str,
     """Each batch as the rows the service writes (encodings, ciphertexts), not timed."""
     from sqlmodel import Session
 
-    from api.context_crypto import encrypt_contexts, unwrap_data_key
-    from api.services.identity import get_agency
-    from api.services.record_store import NewRecord
+    from api.hub.context_crypto import encrypt_contexts, unwrap_data_key
+    from api.hub.identity.service import get_agency
+    from api.hub.records.store import NewRecord
     from linkage.records import parse_encoded_line
     from linkage.row_codec import row_blobs
     from linkage.table import table_from_records
@@ -362,7 +362,7 @@ def _stored_form(engine: Any, url: str, batches: list[Batch]) -> list[tuple[str,
 
 def _measure_write(engine: Any, url: str, batches: list[Batch], mode: str, clock: _Clock) -> None:
     from api.db import session_scope
-    from api.services.record_store import upsert_records
+    from api.hub.records.store import upsert_records
 
     prepared = _stored_form(engine, url, batches)
     with clock:
@@ -377,7 +377,7 @@ def _measure_write(engine: Any, url: str, batches: list[Batch], mode: str, clock
 def _plain_insert(session: Any, agency: str, rows: Sequence[Any], seq: int) -> None:
     from sqlalchemy import insert
 
-    from api.tables import RecordContext, StoredRecord, utcnow
+    from api.hub.tables import RecordContext, StoredRecord, utcnow
 
     now = utcnow()
     table = StoredRecord.__table__  # type: ignore[attr-defined]
@@ -402,9 +402,9 @@ def _plain_insert(session: Any, agency: str, rows: Sequence[Any], seq: int) -> N
 # --- driver --------------------------------------------------------------------------------
 def run(args: argparse.Namespace) -> list[list[object]]:
     """Prepare the data, run every mode ``--runs`` times; returns the table rows."""
-    from linkage.pipeline import link_table
+    from linkage.match.pipeline import link_table
+    from linkage.match.table_ops import take_rows
     from linkage.table import load_encoded_files
-    from linkage.table_ops import take_rows
 
     dataset = ensure_synthetic(args.workdir, args.stored + args.records, args.seed)
     paths = _encoded(dataset, args.reencode)

@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from benchmarks.common import PairMetrics, pair_metrics, peak_rss_bytes
 from linkage.evaluation import PairKey, cluster_pairs_of, read_truth_csv
-from linkage.pipeline import link_table
+from linkage.match.pipeline import link_table
 from linkage.schema import CANONICAL_COLUMNS
 from linkage.table import load_encoded_files
 

@@ -15,7 +15,7 @@ import csv
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from linkage import normalize as norm
+from linkage.encode import normalize as norm
 from linkage.schema import CANONICAL_COLUMNS
 
 __all__ = ["normalize_csv", "normalized_row"]

@@ -1,7 +1,7 @@
 """Generated benchmark data, cached in a work directory between runs.
 
 A data set of N records with seed S lives in ``WORKDIR/synthetic-N-seedS-G/`` where
-``G`` fingerprints the generator's source (``linkage/synthetic``), so an edited
+``G`` fingerprints the generator's source (``tools/synthetic``), so an edited
 generator never serves stale data. Derived files live next to it; those that depend on
 the encoder or the normalisers are fingerprinted by the rest of the engine's source:
 
@@ -32,11 +32,11 @@ from pathlib import Path
 import linkage
 from benchmarks.common import run_in_child
 from benchmarks.plaintext import normalize_csv
-from linkage.encode_file import encode_csv
-from linkage.encoding import RecordEncoder
-from linkage.keys import LinkageSecret, generate_secret
+from linkage.encode.encode_file import encode_csv
+from linkage.encode.encoding import RecordEncoder
+from linkage.encode.keys import LinkageSecret, generate_secret
 from linkage.schema import CANONICAL_COLUMNS, default_schema
-from linkage.synthetic import DEFAULT_AGENCIES, write_large
+from tools.synthetic import DEFAULT_AGENCIES, write_large
 
 __all__ = [
     "SyntheticSet",

@@ -7,9 +7,9 @@ Agencies normalise and encode identifiers with a shared secret
 pure: no web, database or settings framework; keys and settings are passed in.
 """
 
-from linkage.blocking import DEFAULT_RULES, BlockingRule, candidate_pairs
-from linkage.encode_file import EncodeReport, encode_csv
-from linkage.encoding import RecordEncoder
+from linkage.encode.encode_file import EncodeReport, encode_csv
+from linkage.encode.encoding import RecordEncoder
+from linkage.encode.keys import LinkageSecret, generate_secret, read_secret, write_secret
 from linkage.errors import (
     ConstraintError,
     EncodedDataError,
@@ -20,17 +20,17 @@ from linkage.errors import (
     ModelError,
     SchemaError,
 )
-from linkage.incremental import BatchOutcome, Candidate, RecordLink, link_batch, resolve
-from linkage.index import LinkIndex, StaleIndexError
-from linkage.keys import LinkageSecret, generate_secret, read_secret, write_secret
-from linkage.model import FellegiSunterModel
-from linkage.pipeline import LinkResult, LinkSettings, link_table
+from linkage.match.blocking import DEFAULT_RULES, BlockingRule, candidate_pairs
+from linkage.match.incremental import BatchOutcome, Candidate, RecordLink, link_batch, resolve
+from linkage.match.index import LinkIndex, StaleIndexError
+from linkage.match.model import FellegiSunterModel
+from linkage.match.pipeline import LinkResult, LinkSettings, link_table
+from linkage.match.subjects import SubjectEvent, assign_subject_ids
+from linkage.match.training import train_model
 from linkage.records import CONTEXT_CATEGORIES, EncodedRecord
 from linkage.row_codec import row_blobs, table_from_blobs
 from linkage.schema import LinkageSchema, default_schema, load_schema
-from linkage.subjects import SubjectEvent, assign_subject_ids
 from linkage.table import EncodedTable, load_encoded_files, table_from_lines
-from linkage.training import train_model
 
 __all__ = [
     "CONTEXT_CATEGORIES",

@@ -13,12 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from linkage.encode_file import encode_rows
-from linkage.encoding import RecordEncoder
+from linkage.encode.encode_file import encode_rows
+from linkage.encode.encoding import RecordEncoder
+from linkage.encode.keys import LinkageSecret, generate_secret
 from linkage.errors import InputDataError
 from linkage.evaluation import PairKey, PairScores, cluster_pairs_of, read_truth_csv, score_pairs
-from linkage.keys import LinkageSecret, generate_secret
-from linkage.pipeline import LinkResult, LinkSettings, link_table
+from linkage.match.pipeline import LinkResult, LinkSettings, link_table
 from linkage.schema import LinkageSchema, default_schema
 from linkage.table import table_from_lines
 

@@ -10,7 +10,7 @@ A line looks like::
 
 *Tokens* are 64-bit truncated HMAC-SHA256 values in hex; a token list holds
 alternatives (nickname canonical forms, compound-surname parts). *Filters* are the
-hardened Bloom filters of :mod:`linkage.bloom` in base64. *Context* is the agency's
+hardened Bloom filters of :mod:`linkage.encode.bloom` in base64. *Context* is the agency's
 shareable context grouped by data category; the linkage engine never reads it.
 """
 

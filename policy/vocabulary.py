@@ -2,7 +2,7 @@
 
 Requests name a purpose from :data:`PURPOSES`; anything else is refused before
 any decision is made. Data categories are those of :mod:`linkage.records`. Role
-names are copied from ``api/roles.py`` because ``policy`` sits below ``api`` and
+names are copied from ``api/hub/identity/roles.py`` because ``policy`` sits below ``api`` and
 may not import it; a test keeps the two lists identical.
 """
 
@@ -37,7 +37,7 @@ PURPOSES: tuple[str, ...] = (
 #: Data categories context is grouped into.
 CATEGORIES: tuple[str, ...] = CONTEXT_CATEGORIES
 
-#: Every role a user can hold (values of ``api.roles.Role``).
+#: Every role a user can hold (values of ``api.hub.identity.roles.Role``).
 ROLES: tuple[str, ...] = (
     "police_officer",
     "bh_clinician",
@@ -52,7 +52,7 @@ ROLES: tuple[str, ...] = (
     "admin",
 )
 
-#: Roles that read subject context on a call (``api.roles.RESPONDER_ROLES``).
+#: Roles that read subject context on a call (``api.hub.identity.roles.RESPONDER_ROLES``).
 RESPONDER_ROLES: frozenset[str] = frozenset(
     {"police_officer", "bh_clinician", "ems_medic", "dispatcher", "case_manager"}
 )

@@ -15,7 +15,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from linkage.keys import LinkageSecret
+from api.demo.builder import DEMO_DATA
+from linkage.encode.keys import LinkageSecret
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 _PG_URL = os.environ.get("CROSSWALK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -51,6 +52,12 @@ def postgres_url() -> str:
 def fixtures_dir() -> Path:
     """The repository's fixtures/ folder (data only)."""
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def demo_data_dir() -> Path:
+    """The demo hub's own data (package data of ``api.demo``): agencies' CSVs, truth, policy."""
+    return DEMO_DATA
 
 
 @pytest.fixture(scope="session")

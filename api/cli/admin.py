@@ -1,6 +1,6 @@
 """The ``crosswalk admin`` verbs, run against the configured database.
 
-Each verb runs in one transaction through the same :mod:`api.services.identity`
+Each verb runs in one transaction through the same :mod:`api.hub.identity.service`
 functions as the ``/v1/admin`` routes, with its audit event (client ``cli``).
 """
 
@@ -9,14 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from api.audit import CLI_CONTEXT
 from api.db import make_engine, session_scope, upgrade_database
-from api.services import identity
-from api.services.clusters import cluster_rows
-from api.services.models import import_model
-from api.settings import Settings
+from api.hub.audit import CLI_CONTEXT
+from api.hub.identity import service as identity
+from api.hub.linking.clusters import cluster_rows
+from api.hub.linking.models import import_model
+from api.hub.settings import Settings
 from linkage.cluster_io import write_clusters
-from linkage.model import FellegiSunterModel
+from linkage.match.model import FellegiSunterModel
 
 __all__ = ["run_admin"]
 

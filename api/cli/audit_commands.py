@@ -39,7 +39,7 @@ def register(sub: Any) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from api.settings import Settings
+    from api.hub.settings import Settings
 
     url = getattr(args, "database_url", None)
     return Settings(**({"database_url": url} if url else {}))
@@ -50,9 +50,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     import orjson
     from sqlalchemy.exc import SQLAlchemyError
 
-    from api.audit.signing import TreeHeadSigner, parse_private_key, parse_public_key
-    from api.audit.verify import verify_log
     from api.db import make_engine
+    from api.hub.audit.signing import TreeHeadSigner, parse_private_key, parse_public_key
+    from api.hub.audit.verify import verify_log
 
     settings = _settings(args)
     if args.public_key is not None:
@@ -86,7 +86,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_public_key(args: argparse.Namespace) -> int:
     """Print the public key (PEM) of the configured signing key."""
-    from api.audit.signing import TreeHeadSigner, parse_private_key, public_pem
+    from api.hub.audit.signing import TreeHeadSigner, parse_private_key, public_pem
 
     signer = TreeHeadSigner(parse_private_key(_settings(args).audit_signing_key_text()))
     print(public_pem(signer.public_key), end="")
@@ -95,9 +95,9 @@ def cmd_public_key(args: argparse.Namespace) -> int:
 
 def cmd_purge(args: argparse.Namespace) -> int:
     """Purge events older than N years (a signed event records it)."""
-    from api.audit.service import AuditService
     from api.db import make_engine, upgrade_database
-    from api.tables import utcnow
+    from api.hub.audit.service import AuditService
+    from api.hub.tables import utcnow
 
     settings = _settings(args)
     engine = make_engine(settings.database_url)

@@ -1,6 +1,6 @@
 """``crosswalk demo``: a hub on SQLite with fixture agencies, users and linked people.
 
-Builds the store with :func:`api.demo_setup.build_demo` (encode each agency's
+Builds the store with :func:`api.demo.builder.build_demo` (encode each agency's
 synthetic CSV, train, submit through the link service, re-link), prints the
 quality against the generator's truth, the tokens to sign in with and a few
 ``curl`` calls, then serves until interrupted (``--no-serve`` stops after set-up).
@@ -28,7 +28,7 @@ def register(sub: Any) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Build the demo hub, print how to use it, and serve it."""
-    from api.demo_setup import build_demo
+    from api.demo.builder import build_demo
 
     directory = args.dir or Path(tempfile.mkdtemp(prefix="crosswalk-demo-"))
     print(f"Building the demo hub in {directory} ...")
@@ -47,7 +47,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 0
     import uvicorn
 
-    from api.app import create_app
+    from api.hub.app import create_app
 
     print(f"Serving on {base} (OpenAPI at {base}/docs); Ctrl-C stops.")
     uvicorn.run(create_app(demo.settings), host=args.host, port=args.port, access_log=False)

@@ -77,7 +77,7 @@ def _progress() -> bool:
 
 def cmd_keygen(args: argparse.Namespace) -> int:
     """Write a fresh random linkage secret."""
-    from linkage.keys import LinkageSecret, generate_secret, write_secret
+    from linkage.encode.keys import LinkageSecret, generate_secret, write_secret
 
     secret = generate_secret(args.bytes)
     write_secret(args.output, secret)
@@ -100,9 +100,9 @@ def _parse_context(specs: list[str]) -> dict[str, list[str]]:
 
 def cmd_encode(args: argparse.Namespace) -> int:
     """Encode one agency's CSV."""
-    from linkage.encode_file import encode_csv
-    from linkage.encoding import RecordEncoder
-    from linkage.keys import read_secret
+    from linkage.encode.encode_file import encode_csv
+    from linkage.encode.encoding import RecordEncoder
+    from linkage.encode.keys import read_secret
     from linkage.schema import default_schema, load_schema
 
     schema = load_schema(args.schema) if args.schema else default_schema()
@@ -126,10 +126,10 @@ def cmd_encode(args: argparse.Namespace) -> int:
 
 def cmd_link(args: argparse.Namespace) -> int:
     """Link encoded files and write the clusters, model and chart."""
-    from linkage.chart import write_weights_chart
     from linkage.cluster_io import read_clusters, read_constraints, write_clusters, write_pairs
-    from linkage.model import FellegiSunterModel
-    from linkage.pipeline import link_table
+    from linkage.match.chart import write_weights_chart
+    from linkage.match.model import FellegiSunterModel
+    from linkage.match.pipeline import link_table
     from linkage.table import load_encoded_files
 
     model_path: Path = args.model or args.output.with_suffix(".model.json")

@@ -34,7 +34,7 @@ def register(sub: Any) -> None:
 
 def _engine(args: argparse.Namespace) -> Any:
     from api.db import make_engine, upgrade_database
-    from api.settings import Settings
+    from api.hub.settings import Settings
 
     settings = Settings(**({"database_url": args.database_url} if args.database_url else {}))
     engine = make_engine(settings.database_url)
@@ -44,7 +44,7 @@ def _engine(args: argparse.Namespace) -> Any:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the published policy."""
-    from api.services.policy_admin import export_policy
+    from api.hub.policies.admin import export_policy
 
     engine = _engine(args)
     try:
@@ -61,7 +61,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Validate and publish a policy file."""
-    from api.services.policy_admin import import_policy
+    from api.hub.policies.admin import import_policy
 
     text = args.file.read_text(encoding="utf-8")
     engine = _engine(args)

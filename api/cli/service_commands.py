@@ -58,7 +58,7 @@ def register(sub: Any) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from api.settings import Settings
+    from api.hub.settings import Settings
 
     overrides = {"database_url": args.database_url} if args.database_url else {}
     return Settings(**overrides)
@@ -70,8 +70,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from api.audit.sealer_process import sealer_process
     from api.db import make_engine, upgrade_database
+    from api.hub.audit.sealer_process import sealer_process
 
     if args.database_url:
         os.environ["CROSSWALK_DATABASE_URL"] = args.database_url
@@ -83,7 +83,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     engine.dispose()
     with sealer_process(settings.audit_seal_interval_seconds):  # one, outside the workers
         uvicorn.run(
-            "api.app:create_app",
+            "api.hub.app:create_app",
             factory=True,
             host=args.host,
             port=args.port,

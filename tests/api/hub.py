@@ -16,14 +16,14 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from api.app import create_app
 from api.db import session_scope
-from api.demo_setup import DEMO_CONFIG
+from api.demo.builder import DEMO_CONFIG
 from api.errors import NotFound
-from api.services import identity
-from api.settings import Settings
-from linkage.encoding import RecordEncoder
-from linkage.keys import LinkageSecret
+from api.hub.app import create_app
+from api.hub.identity import service as identity
+from api.hub.settings import Settings
+from linkage.encode.encoding import RecordEncoder
+from linkage.encode.keys import LinkageSecret
 from linkage.records import EncodedRecord
 from linkage.schema import default_schema
 

@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy import update
 
 from api.db import session_scope
-from api.services.policy_admin import import_policy
-from api.tables import StoredRecord
-from linkage.keys import LinkageSecret
+from api.demo.builder import DEFAULT_POLICY
+from api.hub.policies.admin import import_policy
+from api.hub.tables import StoredRecord
+from linkage.encode.keys import LinkageSecret
 from tests.api.hub import Hub, encode_rows, read_rows
 
 #: Context of the subject at each agency (every value is a searchable marker).
@@ -99,7 +100,7 @@ def build_policy_hub(hub: Hub, secret: LinkageSecret, fixtures_dir: Path) -> Pol
     """Agencies, users, the default policy, and one subject with records at four agencies."""
     for username, role, agency in USERS:
         hub.user(username, role, agency)
-    import_policy(hub.engine, (fixtures_dir / "policy" / "default.toml").read_text("utf-8"))
+    import_policy(hub.engine, DEFAULT_POLICY.read_text("utf-8"))
     hub.client.app.state.policy.load()  # type: ignore[attr-defined]
     rows = read_rows(fixtures_dir / "synthetic" / "small" / "police_cad.csv")[:4]
     record_ids: dict[str, str] = {}

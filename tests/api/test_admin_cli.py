@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from sqlalchemy import text
 
 from api.cli import main
-from api.settings import Settings
+from api.hub.settings import Settings
 from tests.api.hub import Hub, open_hub
 
 MASTER_KEY = secrets.token_hex(32)

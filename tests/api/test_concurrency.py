@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import text
 
 from api.db import session_scope
-from api.services.models import import_model
+from api.hub.linking.models import import_model
+from linkage.encode.keys import LinkageSecret
 from linkage.evaluation import cluster_pairs_of, read_truth_csv, score_pairs
-from linkage.keys import LinkageSecret
-from linkage.pipeline import link_table
+from linkage.match.pipeline import link_table
 from linkage.table import table_from_lines
 from tests.api.concurrent_submitter import submit_batches
 from tests.api.hub import encode_rows, make_settings, ndjson, open_hub, read_rows

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.context_crypto import (
+from api.hub.context_crypto import (
     PAD_BLOCK,
     ContextCryptoError,
     ContextDecryptionError,

@@ -17,10 +17,10 @@ import fastapi.routing
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from api.app import create_app
-from api.deps import CurrentUser
-from api.roles import Role
-from api.tokens import hash_token, new_token
+from api.hub.app import create_app
+from api.hub.deps import CurrentUser
+from api.hub.identity.roles import Role
+from api.hub.identity.tokens import hash_token, new_token
 from tests.api.hub import Hub, make_settings, open_hub
 
 #: Routes any caller may reach. FastAPI's own documentation pages (``/redoc`` and

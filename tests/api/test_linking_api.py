@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.db import session_scope
-from api.services.models import import_model
+from api.hub.app import create_app
+from api.hub.linking.models import import_model
+from linkage.encode.keys import LinkageSecret
 from linkage.evaluation import cluster_pairs_of, read_truth_csv, score_pairs
-from linkage.keys import LinkageSecret
-from linkage.pipeline import LinkResult, link_table
+from linkage.match.pipeline import LinkResult, link_table
 from linkage.records import EncodedRecord
 from linkage.table import table_from_lines
 from tests.api.hub import Hub, encode_rows, read_rows

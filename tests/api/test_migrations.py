@@ -1,7 +1,7 @@
 """Alembic migrations build exactly the schema the tables declare, on both backends.
 
 ``compare_metadata`` is autogenerate's own diff: if a table, column, index,
-constraint or type in :mod:`api.tables` changes without a migration, it reports
+constraint or type in :mod:`api.hub.tables` changes without a migration, it reports
 the difference and the test fails.
 """
 
@@ -16,9 +16,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, select, text
 from sqlmodel import Session, SQLModel
 
-import api.tables  # noqa: F401 - registers every table on SQLModel.metadata
+import api.hub.tables  # noqa: F401 - registers every table on SQLModel.metadata
 from api.db import alembic_config, make_engine, upgrade_database
-from api.tables import LinkState
+from api.hub.tables import LinkState
 
 
 @pytest.fixture

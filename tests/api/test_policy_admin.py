@@ -12,10 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from api.app import create_app
 from api.cli import main
-from api.error_handlers import POLICY_STATUS_BY_ERROR
-from linkage.keys import LinkageSecret
+from api.hub.app import create_app
+from api.web.error_handlers import POLICY_STATUS_BY_ERROR
+from linkage.encode.keys import LinkageSecret
 from policy import errors as policy_errors
 from policy.policy_file import parse_policy
 from tests.api.hub import Hub, make_settings

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from linkage.keys import LinkageSecret
+from linkage.encode.keys import LinkageSecret
 from tests.api.hub import Hub
 from tests.api.policy_setup import PolicyHub, build_policy_hub, disclosed
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from api.audit.tables import AuditEvent
-from linkage.keys import LinkageSecret
+from api.hub.audit.tables import AuditEvent
+from linkage.encode.keys import LinkageSecret
 from policy.view import PART2_REDISCLOSURE_NOTICE
 from tests.api.hub import Hub, encode_rows, read_rows
 from tests.api.policy_setup import (

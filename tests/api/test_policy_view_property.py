@@ -40,9 +40,9 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
-from api.policy_tables import BreakGlassGrant, ConsentRow
-from api.services.policy_admin import import_policy
-from linkage.keys import LinkageSecret
+from api.hub.policies.admin import import_policy
+from api.hub.policy_tables import BreakGlassGrant, ConsentRow
+from linkage.encode.keys import LinkageSecret
 from policy.conditions import CONDITIONS
 from policy.consent import Consent, Recipient, Requester, consent_state
 from policy.enforcer import Decision, PolicyEngine, Request

@@ -63,7 +63,7 @@ def test_febrl3_deduplication_reaches_f1_0_99(tmp_path: Path) -> None:
     assert _link_through_cli("febrl3", tmp_path, ()) >= 0.99
 
 
-def test_synthetic_multi_agency_demo_reaches_f1_0_93(tmp_path: Path, fixtures_dir: Path) -> None:
-    data = fixtures_dir / "synthetic" / "demo"
+def test_synthetic_multi_agency_demo_reaches_f1_0_93(tmp_path: Path, demo_data_dir: Path) -> None:
+    data = demo_data_dir
     paths = {p.stem: p for p in sorted(data.glob("*.csv")) if p.name != "truth.csv"}
     assert _encode_link_score(paths, read_truth_csv(data / "truth.csv"), tmp_path) >= 0.93

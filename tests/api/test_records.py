@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from linkage.keys import LinkageSecret
+from linkage.encode.keys import LinkageSecret
 from linkage.records import EncodedRecord
 from tests.api.hub import Hub, encode_rows, ndjson, read_rows
 
@@ -189,7 +189,7 @@ def test_a_failure_halfway_through_a_batch_leaves_the_store_as_it_was(
         raise RuntimeError("injected failure after the records were written")
 
     # Records and context are already inserted when review items are written.
-    monkeypatch.setattr("api.services.review.queue_review", explode)
+    monkeypatch.setattr("api.hub.linking.review.queue_review", explode)
     with pytest.raises(RuntimeError, match="injected"):
         hub.submit(steward, police)
     assert _dump(hub) == before

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from linkage.keys import LinkageSecret
-from linkage.pipeline import link_table
+from linkage.encode.keys import LinkageSecret
+from linkage.match.pipeline import link_table
 from linkage.records import EncodedRecord
 from linkage.table import table_from_lines
 from tests.api.hub import Hub, encode_rows, read_rows
@@ -42,7 +42,7 @@ def test_records_submitted_during_a_run_are_linked_under_the_new_model(
         assert hub.submit(f"st-{AGENCIES[2]}", late).status_code == 200
         return real_link_table(*args, **kwargs)
 
-    monkeypatch.setattr("api.services.relink.link_table", link_while_records_arrive)
+    monkeypatch.setattr("api.hub.linking.relink.link_table", link_while_records_arrive)
     run = hub.client.post("/v1/linkage/runs", headers=hub.auth("reviewer")).json()
     hub.linking.runs.wait()
     status = hub.client.get(f"/v1/linkage/runs/{run['id']}", headers=hub.auth("reviewer"))

@@ -19,10 +19,10 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 import api
-from api.app import create_app
-from api.error_handlers import STATUS_BY_ERROR, install_error_handlers
 from api.errors import ConfigurationError, ServiceError
-from api.settings import DEV_MASTER_KEY, Settings
+from api.hub.app import create_app
+from api.hub.settings import DEV_MASTER_KEY, Settings
+from api.web.error_handlers import STATUS_BY_ERROR, install_error_handlers
 
 
 def _all_subclasses(root: type[ServiceError]) -> set[type[ServiceError]]:
@@ -34,7 +34,7 @@ def _all_subclasses(root: type[ServiceError]) -> set[type[ServiceError]]:
 
 def _import_every_api_module() -> None:
     for module in pkgutil.walk_packages(api.__path__, "api."):
-        if not module.name.startswith("api.migrations"):  # env.py runs a migration on import
+        if not module.name.startswith("api.hub.migrations"):  # env.py runs a migration on import
             importlib.import_module(module.name)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event
 
-from linkage.keys import LinkageSecret
+from linkage.encode.keys import LinkageSecret
 from tests.api.hub import Hub
 from tests.api.policy_setup import PolicyHub, build_policy_hub
 

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.submission_validation import (
+from linkage.admission.validation import (
     REASONS,
     BatchRejected,
     RecordProblem,
@@ -27,8 +27,8 @@ from api.submission_validation import (
     record_id_plaintext_kind,
     validate_batch,
 )
-from linkage.encoding import RecordEncoder
-from linkage.keys import LinkageSecret
+from linkage.encode.encoding import RecordEncoder
+from linkage.encode.keys import LinkageSecret
 from linkage.records import parse_encoded_line
 from linkage.schema import default_schema, parse_schema
 

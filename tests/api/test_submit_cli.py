@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from api.app import create_app
 from api.cli import main
 from api.db import make_engine, session_scope, upgrade_database
-from api.services import identity
-from linkage.keys import LinkageSecret
+from api.hub.app import create_app
+from api.hub.identity import service as identity
+from linkage.encode.keys import LinkageSecret
 from tests.api.hub import encode_rows, make_settings, ndjson, read_rows
 
 

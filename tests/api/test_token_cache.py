@@ -15,13 +15,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, create_engine, text, update
 
-from api.audit import CLI_CONTEXT
 from api.db import session_scope, upgrade_database
-from api.roles import Role
-from api.services.identity import Principal, revoke_tokens
-from api.services.token_cache import TokenCache
-from api.tables import ApiToken, utcnow
-from api.tokens import hash_token
+from api.hub.audit import CLI_CONTEXT
+from api.hub.identity.roles import Role
+from api.hub.identity.service import Principal, revoke_tokens
+from api.hub.identity.token_cache import TokenCache
+from api.hub.identity.tokens import hash_token
+from api.hub.tables import ApiToken, utcnow
 from tests.api.hub import Hub, make_settings, open_hub
 
 ADA = Principal(1, "ada", Role.ADMIN, "county")

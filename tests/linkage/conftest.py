@@ -6,23 +6,23 @@ from pathlib import Path
 
 import pytest
 
-from linkage.encode_file import encode_csv
-from linkage.encoding import RecordEncoder
+from linkage.encode.encode_file import encode_csv
+from linkage.encode.encoding import RecordEncoder
+from linkage.encode.keys import LinkageSecret
 from linkage.evaluation import PairKey, read_truth_csv
-from linkage.keys import LinkageSecret
-from linkage.pipeline import LinkResult, link_table
+from linkage.match.pipeline import LinkResult, link_table
 from linkage.schema import default_schema
 from linkage.table import EncodedTable, load_encoded_files
 
 
 @pytest.fixture(scope="session")
 def demo_table(
-    fixtures_dir: Path, secret: LinkageSecret, tmp_path_factory: pytest.TempPathFactory
+    demo_data_dir: Path, secret: LinkageSecret, tmp_path_factory: pytest.TempPathFactory
 ) -> EncodedTable:
-    """The three agency files of ``fixtures/synthetic/demo``, encoded with ``secret``."""
+    """The three agency files of ``api/demo/data``, encoded with ``secret``."""
     out = tmp_path_factory.mktemp("demo")
     paths = []
-    for source in sorted((fixtures_dir / "synthetic" / "demo").glob("*.csv")):
+    for source in sorted(demo_data_dir.glob("*.csv")):
         if source.name != "truth.csv":
             target = out / f"{source.stem}.jsonl"
             encode_csv(source, target, RecordEncoder(default_schema(), secret, source.stem))
@@ -31,9 +31,9 @@ def demo_table(
 
 
 @pytest.fixture(scope="session")
-def demo_truth(fixtures_dir: Path) -> set[PairKey]:
+def demo_truth(demo_data_dir: Path) -> set[PairKey]:
     """True matching pairs of the demo data."""
-    return read_truth_csv(fixtures_dir / "synthetic" / "demo" / "truth.csv")
+    return read_truth_csv(demo_data_dir / "truth.csv")
 
 
 @pytest.fixture(scope="session")

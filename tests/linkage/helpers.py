@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from linkage.encoding import RecordEncoder
-from linkage.keys import LinkageSecret
+from linkage.encode.encoding import RecordEncoder
+from linkage.encode.keys import LinkageSecret
 from linkage.schema import default_schema
 from linkage.table import EncodedTable, table_from_lines
 

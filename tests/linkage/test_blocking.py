@@ -1,6 +1,6 @@
 import numpy as np
 
-from linkage.blocking import BlockingRule, candidate_pairs
+from linkage.match.blocking import BlockingRule, candidate_pairs
 
 from .helpers import table_of
 

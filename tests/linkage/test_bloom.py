@@ -2,7 +2,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linkage.bloom import FieldFilter, positional_grams, qgrams
+from linkage.encode.bloom import FieldFilter, positional_grams, qgrams
 
 
 def _dice(a: bytes, b: bytes) -> float:

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from linkage.clustering import cluster_pairs
 from linkage.errors import ConstraintError
+from linkage.match.clustering import cluster_pairs
 
 
 def _cluster(n: int, edges: dict[tuple[int, int], float], **kwargs: object) -> list[set[int]]:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from linkage.comparisons import COMPARISONS, comparison_levels
+from linkage.match.comparisons import COMPARISONS, comparison_levels
 
 from .helpers import table_of
 

@@ -1,7 +1,7 @@
 import numpy as np
 
-from linkage.dependence import pair_share
-from linkage.pipeline import link_table
+from linkage.match.dependence import pair_share
+from linkage.match.pipeline import link_table
 
 from .helpers import table_of
 

@@ -5,11 +5,11 @@ from pathlib import Path
 import orjson
 import pytest
 
-from linkage import encode_file
-from linkage.encode_file import encode_csv
-from linkage.encoding import RecordEncoder
+from linkage.encode import encode_file
+from linkage.encode.encode_file import encode_csv
+from linkage.encode.encoding import RecordEncoder
+from linkage.encode.keys import LinkageSecret
 from linkage.errors import InputDataError
-from linkage.keys import LinkageSecret
 from linkage.schema import CANONICAL_COLUMNS, default_schema
 
 HEADER = ",".join(CANONICAL_COLUMNS)

@@ -3,8 +3,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkage.encoding import RecordEncoder
-from linkage.keys import LinkageSecret
+from linkage.encode.encoding import RecordEncoder
+from linkage.encode.keys import LinkageSecret
 from linkage.schema import default_schema
 
 PERSON = {

@@ -20,11 +20,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkage import encoding
-from linkage.bloom import FieldFilter, positional_grams, qgrams
-from linkage.encode_file import encode_csv
-from linkage.encoding import RecordEncoder
-from linkage.keys import LinkageSecret
+from linkage.encode import encoding
+from linkage.encode.bloom import FieldFilter, positional_grams, qgrams
+from linkage.encode.encode_file import encode_csv
+from linkage.encode.encoding import RecordEncoder
+from linkage.encode.keys import LinkageSecret
 from linkage.schema import default_schema, load_schema
 
 DEMO_CONTEXT = {
@@ -58,9 +58,9 @@ def _reference_line(encoder: RecordEncoder, row: dict[str, str], context: dict) 
 
 @pytest.mark.parametrize("agency", sorted(DEMO_CONTEXT))
 def test_encode_csv_equals_the_reference_encoder_on_the_demo_fixture(
-    fixtures_dir: Path, tmp_path: Path, secret: LinkageSecret, agency: str
+    demo_data_dir: Path, tmp_path: Path, secret: LinkageSecret, agency: str
 ) -> None:
-    source = fixtures_dir / "synthetic" / "demo" / f"{agency}.csv"
+    source = demo_data_dir / f"{agency}.csv"
     context = DEMO_CONTEXT[agency]
     out = tmp_path / "out.jsonl"
     encode_csv(source, out, RecordEncoder(default_schema(), secret, agency), context=context)
@@ -79,19 +79,19 @@ def test_encode_csv_equals_the_reference_encoder_on_the_demo_fixture(
 
 @pytest.mark.parametrize("agency", sorted(DEMO_DIGESTS))
 def test_demo_fixture_encodes_to_the_recorded_bytes(
-    fixtures_dir: Path, tmp_path: Path, secret: LinkageSecret, agency: str
+    demo_data_dir: Path, tmp_path: Path, secret: LinkageSecret, agency: str
 ) -> None:
     out = tmp_path / "out.jsonl"
-    source = fixtures_dir / "synthetic" / "demo" / f"{agency}.csv"
+    source = demo_data_dir / f"{agency}.csv"
     encoder = RecordEncoder(default_schema(), secret, agency)
     encode_csv(source, out, encoder, context=DEMO_CONTEXT[agency])
     assert hashlib.sha256(out.read_bytes()).hexdigest() == DEMO_DIGESTS[agency]
 
 
 def test_bulk_path_is_unchanged_when_its_caches_overflow(
-    fixtures_dir: Path, secret: LinkageSecret, monkeypatch: pytest.MonkeyPatch
+    demo_data_dir: Path, secret: LinkageSecret, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    source = fixtures_dir / "synthetic" / "demo" / "police_cad.csv"
+    source = demo_data_dir / "police_cad.csv"
     with source.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))[:400]
     roomy = RecordEncoder(default_schema(), secret, "p")

@@ -5,16 +5,16 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pytest
 
-from linkage.encoding import RecordEncoder
+from linkage.encode.encoding import RecordEncoder
+from linkage.encode.keys import LinkageSecret
 from linkage.evaluation import PairKey, cluster_pairs_of, score_pairs
-from linkage.incremental import BatchOutcome, link_batch, resolve
-from linkage.index import LinkIndex, StaleIndexError
-from linkage.keys import LinkageSecret
-from linkage.pipeline import LinkResult
-from linkage.resolve import pair_probability, score_against_index
+from linkage.match.incremental import BatchOutcome, link_batch, resolve
+from linkage.match.index import LinkIndex, StaleIndexError
+from linkage.match.pipeline import LinkResult
+from linkage.match.resolve import pair_probability, score_against_index
+from linkage.match.table_ops import concat_tables, take_rows
 from linkage.schema import default_schema
 from linkage.table import EncodedTable, table_from_lines
-from linkage.table_ops import concat_tables, take_rows
 
 ANN = {
     "given_name": "Ann", "family_name": "Lee", "birth_date": "1980-03-07", "sex": "F",

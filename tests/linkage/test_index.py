@@ -7,16 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from linkage import index as index_module
-from linkage.blocking import BlockingRule, candidate_pairs
-from linkage.encoding import RecordEncoder
+from linkage.encode.encoding import RecordEncoder
+from linkage.encode.keys import LinkageSecret
 from linkage.errors import EncodedDataError
-from linkage.index import LinkIndex
-from linkage.keys import LinkageSecret
+from linkage.match import index as index_module
+from linkage.match.blocking import BlockingRule, candidate_pairs
+from linkage.match.index import LinkIndex
+from linkage.match.table_ops import concat_tables, take_rows
 from linkage.row_codec import BLOB_FILTERS, BLOB_MULTI, BLOB_TOKENS, row_blobs, table_from_blobs
 from linkage.schema import FIELD_TOKENS, default_schema
 from linkage.table import EncodedTable, table_from_lines
-from linkage.table_ops import concat_tables, take_rows
 
 from .helpers import table_of
 
@@ -208,15 +208,15 @@ def test_blob_format_covers_every_token_the_schema_can_build() -> None:
 
 
 def test_one_row_keys_equal_the_vectorised_keys_for_every_demo_record(
-    fixtures_dir: Path,
+    demo_data_dir: Path,
 ) -> None:
     """The resolve fast path must give exactly the keys of the array path."""
-    from linkage.blocking import DEFAULT_RULES
-    from linkage.index_keys import table_keys
-    from linkage.table_ops import take_rows
+    from linkage.match.blocking import DEFAULT_RULES
+    from linkage.match.index_keys import table_keys
+    from linkage.match.table_ops import take_rows
     from tests.linkage.helpers import table_of
 
-    rows = _demo_rows(fixtures_dir)[:400]
+    rows = _demo_rows(demo_data_dir)[:400]
     table = table_of(rows)
     rows_all, keys_all, which_all = table_keys(table, DEFAULT_RULES)
     for i in range(len(table)):
@@ -227,6 +227,6 @@ def test_one_row_keys_equal_the_vectorised_keys_for_every_demo_record(
         assert sorted(zip(which.tolist(), keys.tolist(), strict=True)) == expected
 
 
-def _demo_rows(fixtures_dir: Path) -> list[dict[str, str]]:
-    with (fixtures_dir / "synthetic" / "demo" / "police_cad.csv").open(newline="") as handle:
+def _demo_rows(demo_data_dir: Path) -> list[dict[str, str]]:
+    with (demo_data_dir / "police_cad.csv").open(newline="") as handle:
         return list(csv.DictReader(handle))

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from linkage.encode.keys import LinkageSecret, generate_secret, read_secret, write_secret
 from linkage.errors import KeyFileError
-from linkage.keys import LinkageSecret, generate_secret, read_secret, write_secret
 
 
 def test_derived_keys_are_deterministic_and_independent_per_purpose() -> None:

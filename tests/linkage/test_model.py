@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from linkage.errors import ModelError
-from linkage.model import FellegiSunterModel
-from linkage.training import _em_fixed_u, _normalise, distinct_patterns
+from linkage.match.model import FellegiSunterModel
+from linkage.match.training import _em_fixed_u, _normalise, distinct_patterns
 
 from .helpers import table_of
 
@@ -43,7 +43,7 @@ def test_null_level_carries_no_evidence() -> None:
 
 
 def _trained_model() -> FellegiSunterModel:
-    from linkage.pipeline import link_table
+    from linkage.match.pipeline import link_table
 
     rows = [
         {"given_name": g, "family_name": f, "birth_date": d}
@@ -83,7 +83,7 @@ def test_model_refuses_encodings_of_another_key() -> None:
 
 
 def test_distinct_patterns_round_trip_every_level_index() -> None:
-    from linkage.comparisons import COMPARISONS
+    from linkage.match.comparisons import COMPARISONS
 
     radix = max(len(c.levels) for c in COMPARISONS)
     rng = np.random.default_rng(3)

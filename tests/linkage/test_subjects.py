@@ -2,7 +2,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linkage.subjects import assign_subject_ids
+from linkage.match.subjects import assign_subject_ids
 
 KEYS = [("police", f"P{i}") for i in range(6)]
 

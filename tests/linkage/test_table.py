@@ -8,7 +8,7 @@ from .helpers import SECRET, table_of
 
 
 def _lines() -> list[bytes]:
-    from linkage.encoding import RecordEncoder
+    from linkage.encode.encoding import RecordEncoder
     from linkage.schema import default_schema
 
     encoder = RecordEncoder(default_schema(), SECRET, "a")

@@ -20,9 +20,9 @@ ConsentFactory = Callable[..., Consent]
 
 
 @pytest.fixture(scope="session")
-def default_policy(fixtures_dir: Path) -> PolicySet:
+def default_policy(demo_data_dir: Path) -> PolicySet:
     """``fixtures/policy/default.toml``, parsed and validated."""
-    return parse_policy((fixtures_dir / "policy" / "default.toml").read_text(encoding="utf-8"))
+    return parse_policy((demo_data_dir / "default_policy.toml").read_text(encoding="utf-8"))
 
 
 @pytest.fixture

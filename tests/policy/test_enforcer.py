@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.roles import RESPONDER_ROLES, Role
+from api.hub.identity.roles import RESPONDER_ROLES, Role
 from policy import vocabulary
 from policy.casbin_backend import load_model_text
 from policy.conditions import ConditionContext, condition_holds

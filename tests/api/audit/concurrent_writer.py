@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from multiprocessing.synchronize import Barrier
 
-from api.audit import EventKind, record
-from api.audit.sealer import AuditSealer, SealPolicy
-from api.audit.signing import DEV_SIGNING_SEED, TreeHeadSigner, parse_private_key
 from api.db import make_engine, session_scope
+from api.hub.audit import EventKind, record
+from api.hub.audit.sealer import AuditSealer, SealPolicy
+from api.hub.audit.signing import DEV_SIGNING_SEED, TreeHeadSigner, parse_private_key
 
 
 def write_and_seal(database_url: str, worker: int, events: int, barrier: Barrier) -> int:

@@ -1,7 +1,7 @@
 """An independent RFC 6962 Merkle tree, written straight from the RFC's definitions.
 
 Deliberately naive (recursion over list slices, no shared code with
-``api.audit.merkle``) so the tests compare the service against the text of the
+``api.hub.audit.merkle``) so the tests compare the service against the text of the
 RFC, not against itself.
 """
 

@@ -13,16 +13,16 @@ import orjson
 import pytest
 from sqlalchemy import text
 
-from api.audit import EventKind, record
-from api.audit.events import build_event
-from api.audit.merkle import verify_consistency
-from api.audit.search import EXPORT_COLUMNS
-from api.audit.signing import DEV_SIGNING_SEED, parse_private_key, verify_head_signature
-from api.audit.tables import AuditEvent
 from api.db import session_scope
-from api.roles import Role
-from api.services.identity import Principal
-from api.tables import SubjectEventRow, utcnow
+from api.hub.audit import EventKind, record
+from api.hub.audit.events import build_event
+from api.hub.audit.merkle import verify_consistency
+from api.hub.audit.search import EXPORT_COLUMNS
+from api.hub.audit.signing import DEV_SIGNING_SEED, parse_private_key, verify_head_signature
+from api.hub.audit.tables import AuditEvent
+from api.hub.identity.roles import Role
+from api.hub.identity.service import Principal
+from api.hub.tables import SubjectEventRow, utcnow
 from tests.api.audit import reference
 from tests.api.audit.helpers import events_of, quiet_hub, seal
 from tests.api.hub import Hub

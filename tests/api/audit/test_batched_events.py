@@ -1,4 +1,4 @@
-"""Several events of one act in one INSERT (:func:`api.audit.log.record_many`).
+"""Several events of one act in one INSERT (:func:`api.hub.audit.log.record_many`).
 
 A subject view writes one ``subject.view`` event per owning agency; they go to
 the log in a single statement that stores exactly what :func:`record` would,
@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, text
 
-from api.audit import AuditFieldError, EventKind, RequestContext, record
-from api.audit.log import EventFields, record_many
 from api.db import session_scope
 from api.errors import AuditUnavailable
-from api.services import identity
-from linkage.keys import LinkageSecret
+from api.hub.audit import AuditFieldError, EventKind, RequestContext, record
+from api.hub.audit.log import EventFields, record_many
+from api.hub.identity import service as identity
+from linkage.encode.keys import LinkageSecret
 from tests.api.audit.helpers import events_of, quiet_hub
 from tests.api.hub import Hub
 from tests.api.policy_setup import MARKERS, PolicyHub, build_policy_hub

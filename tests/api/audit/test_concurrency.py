@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import text
 
-from api.audit.service import AuditService
+from api.hub.audit.service import AuditService
 from tests.api.audit.concurrent_writer import write_and_seal
 from tests.api.audit.helpers import quiet_hub, seal
 from tests.api.hub import Hub

@@ -1,6 +1,6 @@
 """The privacy guard: events hold ids, vocabularies and counts — never plaintext.
 
-Unit checks of :func:`api.audit.events.build_event`, properties over generated
+Unit checks of :func:`api.hub.audit.events.build_event`, properties over generated
 identifier-shaped text, and an end-to-end check that after submitting, viewing
 and listing real fixture records no plaintext identifier or context value
 appears anywhere in the audit log.
@@ -18,8 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from api.audit.events import MAX_REASON_CHARS, AuditFieldError, build_event
-from linkage.keys import LinkageSecret
+from api.hub.audit.events import MAX_REASON_CHARS, AuditFieldError, build_event
+from linkage.encode.keys import LinkageSecret
 from tests.api.audit.helpers import quiet_hub
 from tests.api.hub import FIXTURE_CONTEXT, encode_rows, read_rows
 

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import Engine, text
 
 from api.db import session_scope
-from api.services.models import import_model
-from linkage.keys import LinkageSecret
-from linkage.pipeline import link_table
+from api.hub.linking.models import import_model
+from linkage.encode.keys import LinkageSecret
+from linkage.match.pipeline import link_table
 from linkage.records import EncodedRecord
 from linkage.table import table_from_lines
 from tests.api.audit.helpers import quiet_hub

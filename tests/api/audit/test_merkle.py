@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.audit import merkle
+from api.hub.audit import merkle
 from tests.api.audit import reference
 
 

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from api.audit import EventKind, record
-from api.audit.service import AuditService
 from api.db import session_scope
 from api.errors import InvalidRequest
-from api.tables import utcnow
+from api.hub.audit import EventKind, record
+from api.hub.audit.service import AuditService
+from api.hub.tables import utcnow
 from tests.api.audit.helpers import events_of, quiet_hub
 
 

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, text
 
-from api.audit import EventKind, record_alone
-from api.audit.sealer import AuditSealer, SealPolicy
-from api.audit.sealer_process import SEAL_INTERVAL_ENV, sealer_process
-from api.audit.verify import verify_log
 from api.db import make_engine, upgrade_database
+from api.hub.audit import EventKind, record_alone
+from api.hub.audit.sealer import AuditSealer, SealPolicy
+from api.hub.audit.sealer_process import SEAL_INTERVAL_ENV, sealer_process
+from api.hub.audit.verify import verify_log
 
 
 @pytest.fixture

@@ -16,14 +16,14 @@ import pytest
 from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
-from api.audit import EventKind, record
-from api.audit.events import build_event, canonical_bytes
-from api.audit.sealer import EVENT_COLUMNS
-from api.audit.signing import DEV_SIGNING_SEED, TreeHeadSigner, parse_private_key, public_pem
-from api.audit.tables import AuditEvent
-from api.audit.verify import VerifyReport
 from api.cli import main
 from api.db import session_scope
+from api.hub.audit import EventKind, record
+from api.hub.audit.events import build_event, canonical_bytes
+from api.hub.audit.sealer import EVENT_COLUMNS
+from api.hub.audit.signing import DEV_SIGNING_SEED, TreeHeadSigner, parse_private_key, public_pem
+from api.hub.audit.tables import AuditEvent
+from api.hub.audit.verify import VerifyReport
 from tests.api.audit import reference
 from tests.api.audit.helpers import quiet_hub, seal, tampering
 from tests.api.hub import Hub

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from api.cli import main
-from linkage.keys import LinkageSecret
+from linkage.encode.keys import LinkageSecret
 from policy.vocabulary import CATEGORIES
 from tests.api.audit.helpers import events_of, quiet_hub
 from tests.api.hub import Hub, encode_rows, read_rows

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from linkage.normalize import normalize_city, normalize_street_address
-from linkage.normalize.address import _ADDRESS_WORDS, _UNIT_DESIGNATORS
+from linkage.encode.normalize import normalize_city, normalize_street_address
+from linkage.encode.normalize.address import _ADDRESS_WORDS, _UNIT_DESIGNATORS
 
 
 @pytest.mark.parametrize(

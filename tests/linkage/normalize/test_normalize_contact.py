@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from linkage.normalize import normalize_phone, normalize_postcode, normalize_sex, normalize_ssn
+from linkage.encode.normalize import (
+    normalize_phone,
+    normalize_postcode,
+    normalize_sex,
+    normalize_ssn,
+)
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from linkage.normalize import normalize_birth_date
+from linkage.encode.normalize import normalize_birth_date
 
 TODAY = datetime.date(2024, 6, 1)
 APRIL_12_1956 = datetime.date(1956, 4, 12)

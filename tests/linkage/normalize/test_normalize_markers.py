@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from linkage.normalize import (
+from linkage.encode.normalize import (
     is_unknown_marker,
     normalize_city,
     normalize_family_name,
     normalize_given_name,
     normalize_street_address,
 )
-from linkage.normalize.names import _UNKNOWN_MARKERS
+from linkage.encode.normalize.names import _UNKNOWN_MARKERS
 
 
 @pytest.mark.parametrize(

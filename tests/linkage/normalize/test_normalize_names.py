@@ -7,7 +7,7 @@ import dataclasses
 import jellyfish
 import pytest
 
-from linkage.normalize import (
+from linkage.encode.normalize import (
     NormalizedName,
     normalize_family_name,
     normalize_given_name,

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from linkage.normalize import (
+from linkage.encode.normalize import (
     is_unknown_marker,
     normalize_birth_date,
     normalize_city,

@@ -1,0 +1,1 @@
+"""The demo hub builder: fixture agencies, users, policy, consents and linked people."""

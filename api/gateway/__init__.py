@@ -1,0 +1,1 @@
+"""The agency gateway (DESIGN §6): encodes plaintext for its responders inside the agency."""

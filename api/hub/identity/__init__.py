@@ -1,0 +1,1 @@
+"""Agencies, users, bearer tokens and the principal that every request carries."""

@@ -1,0 +1,210 @@
+"""Review queue, reviewer constraints and subject events.
+
+Possible matches (``possible_threshold <= p < match_threshold`` across two
+subjects) become :class:`~api.hub.tables.ReviewItem` rows. A linkage reviewer's
+decision becomes a must-link (``same``) or cannot-link (``different``)
+:class:`~api.hub.tables.LinkConstraint`, which every later incremental batch and
+every re-link run honours; it is also applied at once by re-clustering the
+subjects the two records belong to (see :func:`recluster`). Every merge or
+split stored here is also an audit event in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import orjson
+from sqlalchemy import insert, or_, text
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from api.hub.audit import RequestContext
+from api.hub.audit.log import record_subject_changes
+from api.hub.identity.service import Principal
+from api.hub.tables import LinkConstraint, ReviewItem, SubjectEventRow, utcnow
+from linkage.match.clustering import cluster_pairs
+from linkage.match.index import LinkIndex
+from linkage.match.model import FellegiSunterModel
+from linkage.match.pipeline import LinkSettings
+from linkage.match.subjects import SubjectEvent, assign_subject_ids
+
+__all__ = [
+    "constraints",
+    "obsolete_review",
+    "recluster",
+    "record_events",
+    "record_events_and_review",
+]
+
+RecordKey = tuple[str, str]
+KeyPair = tuple[RecordKey, RecordKey]
+
+
+def constraints(session: Session) -> tuple[list[KeyPair], list[KeyPair]]:
+    """All reviewer constraints as (must-link pairs, cannot-link pairs)."""
+    must: list[KeyPair] = []
+    cannot: list[KeyPair] = []
+    for c in session.exec(select(LinkConstraint)):
+        pair = ((c.agency_l, c.record_id_l), (c.agency_r, c.record_id_r))
+        (must if c.kind == "must_link" else cannot).append(pair)
+    return must, cannot
+
+
+def record_events(
+    session: Session,
+    events: Sequence[SubjectEvent],
+    run_id: int | None,
+    *,
+    actor: Principal | None = None,
+    context: RequestContext | None = None,
+) -> None:
+    """Store merge/split events, and their audit events in the same transaction."""
+    record_subject_changes(session, events, actor=actor, context=context, run_id=run_id)
+    rows = [
+        {
+            "kind": e.kind,
+            "subject_ids": orjson.dumps(list(e.subject_ids)).decode(),
+            "previous_ids": orjson.dumps(list(e.previous_ids)).decode(),
+            "run_id": run_id,
+            "created_at": utcnow(),
+        }
+        for e in events
+    ]
+    if rows:
+        session.connection().execute(insert(SubjectEventRow), rows)
+
+
+def queue_review(session: Session, pairs: Sequence[tuple[RecordKey, RecordKey, float]]) -> int:
+    """Add possible matches not already queued (in any status); returns how many were added.
+
+    One ``INSERT … ON CONFLICT DO NOTHING`` on the pair's unique key: the
+    database skips pairs it already holds, so no look-up precedes the write.
+    """
+    fresh: dict[KeyPair, float] = {}
+    for a, b, p in pairs:
+        low, high = (a, b) if a <= b else (b, a)
+        fresh[(low, high)] = max(p, fresh.get((low, high), 0.0))
+    if not fresh:
+        return 0
+    now = utcnow()
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":  # five arrays: a short statement to send and parse
+        pairs_l, pairs_r = [a for a, _ in fresh], [b for _, b in fresh]
+        arrays = {
+            "al": [a for a, _ in pairs_l],
+            "rl": [r for _, r in pairs_l],
+            "ar": [a for a, _ in pairs_r],
+            "rr": [r for _, r in pairs_r],
+            "p": list(fresh.values()),
+        }
+        return len(connection.execute(_QUEUE_PG, {"now": now, **arrays}).all())
+    rows = [
+        {
+            "agency_l": a[0],
+            "record_id_l": a[1],
+            "agency_r": b[0],
+            "record_id_r": b[1],
+            "match_probability": p,
+            "status": "open",
+            "created_at": now,
+        }
+        for (a, b), p in fresh.items()
+    ]
+    statement = (
+        sqlite_insert(_REVIEW)
+        .on_conflict_do_nothing(index_elements=_PAIR_COLUMNS)
+        .returning(_REVIEW.c.id)
+    )
+    return len(connection.execute(statement, rows).all())
+
+
+_REVIEW = ReviewItem.__table__  # type: ignore[attr-defined]
+_PAIR_COLUMNS = ["agency_l", "record_id_l", "agency_r", "record_id_r"]
+# PostgreSQL: the rows as five arrays, unnested server-side. A multi-row VALUES
+# list of thousands of placeholders costs more to build and parse than to run.
+_QUEUE_PG = text(
+    "INSERT INTO review_item"
+    " (agency_l, record_id_l, agency_r, record_id_r, match_probability, status, created_at)"
+    " SELECT al, rl, ar, rr, p, 'open', :now FROM unnest("
+    "CAST(:al AS text[]), CAST(:rl AS text[]), CAST(:ar AS text[]), CAST(:rr AS text[]),"
+    " CAST(:p AS float8[])) AS t(al, rl, ar, rr, p)"
+    " ON CONFLICT (agency_l, record_id_l, agency_r, record_id_r) DO NOTHING RETURNING id"
+)
+
+
+def record_events_and_review(
+    session: Session,
+    outcome: Any,
+    *,
+    actor: Principal | None = None,
+    context: RequestContext | None = None,
+) -> int:
+    """Store an incremental batch's events and review pairs; returns pairs queued."""
+    record_events(session, outcome.events, None, actor=actor, context=context)
+    return queue_review(session, outcome.review_pairs)
+
+
+def obsolete_review(session: Session, key: RecordKey) -> None:
+    """Close open review items that involve a retracted record."""
+    agency, record_id = key
+    items = session.exec(
+        select(ReviewItem).where(
+            col(ReviewItem.status) == "open",
+            or_(
+                (col(ReviewItem.agency_l) == agency) & (col(ReviewItem.record_id_l) == record_id),
+                (col(ReviewItem.agency_r) == agency) & (col(ReviewItem.record_id_r) == record_id),
+            ),
+        )
+    ).all()
+    for item in items:
+        item.status = "obsolete"
+        session.add(item)
+
+
+def recluster(
+    index: LinkIndex,
+    subject_ids: Sequence[str],
+    model: FellegiSunterModel,
+    settings: LinkSettings,
+    must: Sequence[KeyPair],
+    cannot: Sequence[KeyPair],
+) -> tuple[dict[RecordKey, str], list[SubjectEvent]]:
+    """Re-cluster the members of a few subjects under the current constraints.
+
+    Every pair of members is scored (subjects are small), clustered with the
+    batch rules and constraints, and named with stable ids relative to the
+    current assignment — so a cannot-link splits a subject and a must-link
+    merges two, with the usual merge/split events.
+
+    Returns:
+        The new subject of every member whose subject changes, and the events.
+    """
+    rows = [row for s in dict.fromkeys(subject_ids) for row in index.member_rows(s)]
+    if not rows:
+        return {}, []
+    table = index.take(np.array(rows, dtype=np.int64))
+    keys = table.keys()
+    left, right = np.triu_indices(len(keys), k=1)
+    left, right = left.astype(np.int64), right.astype(np.int64)
+    weight, _ = model.match_weight(table, left, right)
+    position = {key: i for i, key in enumerate(keys)}
+    labels = cluster_pairs(
+        len(keys),
+        left,
+        right,
+        model.probability(weight),
+        match_threshold=settings.match_threshold,
+        merge_threshold=settings.merge_threshold,
+        must_link=_local(must, position),
+        cannot_link=_local(cannot, position),
+    )
+    previous = {key: index.subject_of(key) or "" for key in keys}
+    names, events = assign_subject_ids(keys, labels, previous)
+    changes = {key: name for key, name in zip(keys, names, strict=True) if previous[key] != name}
+    return changes, events
+
+
+def _local(pairs: Sequence[KeyPair], position: dict[RecordKey, int]) -> list[tuple[int, int]]:
+    return [(position[a], position[b]) for a, b in pairs if a in position and b in position]

@@ -1,0 +1,1 @@
+"""The linkage store: encoded records, their encrypted context, bulk reads and writes."""

@@ -1,0 +1,1 @@
+"""A subject's context as policy and consent allow it, and break-glass grants."""

@@ -1,0 +1,1 @@
+"""The HTTP shelf both services (hub and gateway) use: errors, middleware, body limits, pollers."""

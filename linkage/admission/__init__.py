@@ -1,0 +1,1 @@
+"""What a hub admits: strict validation of submitted encodings, plaintext detection."""

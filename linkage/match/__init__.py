@@ -1,0 +1,1 @@
+"""The hub side: blocking, comparison, the Fellegi–Sunter model, clustering, incremental links."""
