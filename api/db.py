@@ -1,27 +1,66 @@
-"""Database engine, sessions and schema migration.
+"""Database engines, sessions and UTC time columns, shared by every service.
 
 The engine is built by the app's lifespan (or the CLI), never at import time.
 SQLite gets WAL journaling, a busy timeout and enforced foreign keys, so that
 several processes can share the embedded store; PostgreSQL uses psycopg 3.
-:func:`upgrade_database` brings any database to the newest Alembic revision —
-``crosswalk serve``, ``crosswalk admin`` and the demo call it before they start.
+Every stored time is UTC (:func:`utcnow`, :func:`utc_column`); SQLite hands
+back naive datetimes, which :func:`as_utc` marks as UTC again. The hub's schema
+migrations live with the hub (:mod:`api.hub.migrations`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import Column, DateTime, Dialect, Engine, TypeDecorator, event
 from sqlmodel import Session, create_engine
 
-__all__ = ["alembic_config", "make_engine", "session_scope", "upgrade_database"]
+__all__ = ["UtcDateTime", "as_utc", "make_engine", "session_scope", "utc_column", "utcnow"]
 
-MIGRATIONS = Path(__file__).resolve().parent / "hub" / "migrations"
+
+def utcnow() -> datetime:
+    """Timezone-aware now in UTC."""
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite returns naive datetimes; every stored time is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """``DateTime(timezone=True)`` that converts every aware value to UTC, going in and out.
+
+    SQLite keeps no offset: without the conversion ``10:00-05:00`` is stored,
+    and read back, as 10:00 UTC — five hours off. PostgreSQL stores the instant
+    either way. Naive values are taken to be UTC already, as :func:`as_utc` reads them.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(timezone=True)
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """``value`` in UTC (``None`` and naive values unchanged)."""
+        if value is None or value.tzinfo is None:
+            return value
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """PostgreSQL answers in the session's time zone: in UTC instead (SQLite's naive, as is)."""
+        if value is None or value.tzinfo is None:
+            return value
+        return value.astimezone(UTC)
+
+
+def utc_column(nullable: bool = False, index: bool = False) -> Column[datetime]:
+    """A timezone-aware datetime column, stored in UTC (each table gets its own Column object)."""
+    return Column(UtcDateTime(), nullable=nullable, index=index)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -48,19 +87,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-
-
-def alembic_config(engine: Engine) -> Config:
-    """An Alembic configuration that migrates through ``engine``."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["engine"] = engine
-    return config
-
-
-def upgrade_database(engine: Engine) -> None:
-    """Apply every pending migration (idempotent)."""
-    command.upgrade(alembic_config(engine), "head")
 
 
 @contextmanager

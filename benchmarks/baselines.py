@@ -27,7 +27,8 @@ import recordlinkage as rl
 from recordlinkage.classifiers import ECMClassifier
 
 from benchmarks.common import Stopwatch, peak_rss_bytes
-from linkage.datasets import CANONICAL_COLUMNS, BenchmarkDataset, PairKey, RecordKey, sorted_pair
+from linkage.datasets import CANONICAL_COLUMNS, BenchmarkDataset, PairKey, sorted_pair
+from linkage.records import RecordKey
 
 __all__ = [
     "FEBRL_BLOCKS",

@@ -46,9 +46,10 @@ from api.hub.audit import EventKind, record
 from api.hub.audit.events import build_event, canonical_bytes
 from api.hub.audit.merkle import leaf_hash
 from api.hub.audit.sealer import EVENT_COLUMNS, AuditSealer, SealPolicy
-from api.hub.audit.signing import DEV_SIGNING_SEED, TreeHeadSigner, parse_private_key
+from api.hub.audit.signing import TreeHeadSigner, parse_private_key
 from api.hub.audit.tables import AuditEvent
 from api.hub.audit.verify import verify_log
+from api.hub.settings import DEV_SIGNING_SEED
 from benchmarks.common import format_table, fresh_schema
 
 DEFAULT_URL = os.environ.get(

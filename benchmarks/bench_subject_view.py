@@ -182,7 +182,7 @@ def submit_subject(client: httpx.Client, url: str, hub: Hub) -> None:
     from sqlmodel import col
 
     from api.db import make_engine, session_scope
-    from api.hub.tables import StoredRecord
+    from api.hub.records.tables import StoredRecord
     from linkage.encode.encoding import RecordEncoder
     from linkage.encode.keys import LinkageSecret
     from linkage.schema import default_schema

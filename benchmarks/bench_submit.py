@@ -152,9 +152,10 @@ def _fresh_store(base: str, schema: str, tag: str) -> Iterator[str]:
 
 def _prepare(url: str, model: Any, table: Any, subjects: list[str]) -> None:
     """Migrate, create the agencies, import the model and write the stored records."""
-    from api.db import make_engine, session_scope, upgrade_database
+    from api.db import make_engine, session_scope
     from api.hub.identity import service as identity
     from api.hub.linking.models import import_model
+    from api.hub.migrations import upgrade_database
     from api.hub.records.store import NewRecord, upsert_records
     from linkage.row_codec import row_blobs
 
@@ -266,10 +267,10 @@ def _measure_service(
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from api.hub.identity.roles import Role
     from api.hub.identity.service import Principal
     from api.hub.linking.service import LinkService
     from api.web.metrics import Metrics
+    from policy.vocabulary import Role
 
     service = LinkService(engine, _settings(url), Metrics())
     service.load()
@@ -315,7 +316,7 @@ def _measure_http(url: str, batches: list[Batch], clock: _Clock) -> None:
     app = create_app(_settings(url), migrate=False)
     with TestClient(app) as client:
         headers = {}
-        with session_scope(app.state.engine) as session:
+        with session_scope(app.state.services.engine) as session:
             for agency in _CONTEXT:
                 identity.create_user(session, f"bench-{agency}", "data_steward", agency)
                 token = identity.issue_token(session, f"bench-{agency}", 1)
@@ -377,7 +378,8 @@ def _measure_write(engine: Any, url: str, batches: list[Batch], mode: str, clock
 def _plain_insert(session: Any, agency: str, rows: Sequence[Any], seq: int) -> None:
     from sqlalchemy import insert
 
-    from api.hub.tables import RecordContext, StoredRecord, utcnow
+    from api.db import utcnow
+    from api.hub.records.tables import RecordContext, StoredRecord
 
     now = utcnow()
     table = StoredRecord.__table__  # type: ignore[attr-defined]

@@ -31,7 +31,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:  # linkage.datasets imports recordlinkage: ~200 MiB in every child
-    from linkage.datasets import PairKey, RecordKey
+    from linkage.datasets import PairKey
+    from linkage.evaluation import PairScores
+    from linkage.records import RecordKey
 
 __all__ = [
     "ChildFailed",
@@ -40,7 +42,6 @@ __all__ = [
     "ChildRun",
     "ChildTimeout",
     "Limits",
-    "PairMetrics",
     "Stopwatch",
     "Timed",
     "format_table",
@@ -301,34 +302,7 @@ def peak_rss_bytes() -> int:
     return max_rss if sys.platform == "darwin" else max_rss * 1024
 
 
-@dataclass(frozen=True)
-class PairMetrics:
-    """Pairwise confusion counts and the scores derived from them."""
-
-    true_positives: int
-    false_positives: int
-    false_negatives: int
-
-    @property
-    def precision(self) -> float:
-        """Share of predicted pairs that are true (1.0 when nothing is predicted)."""
-        predicted = self.true_positives + self.false_positives
-        return self.true_positives / predicted if predicted else 1.0
-
-    @property
-    def recall(self) -> float:
-        """Share of true pairs that were predicted (pair completeness for candidates)."""
-        actual = self.true_positives + self.false_negatives
-        return self.true_positives / actual if actual else 1.0
-
-    @property
-    def f1(self) -> float:
-        """Harmonic mean of precision and recall."""
-        total = self.precision + self.recall
-        return 2 * self.precision * self.recall / total if total else 0.0
-
-
-def pair_metrics(predicted: Iterable[PairKey], truth: Iterable[PairKey]) -> PairMetrics:
+def pair_metrics(predicted: Iterable[PairKey], truth: Iterable[PairKey]) -> PairScores:
     """Score predicted pairs against true pairs.
 
     Pairs are normalised (smaller address first) before comparison, so the caller
@@ -342,11 +316,11 @@ def pair_metrics(predicted: Iterable[PairKey], truth: Iterable[PairKey]) -> Pair
         True-positive, false-positive and false-negative counts.
     """
     from linkage.datasets import sorted_pair
+    from linkage.evaluation import score_pairs
 
     predicted_set = {sorted_pair(left, right) for left, right in predicted}
     truth_set = {sorted_pair(left, right) for left, right in truth}
-    hits = len(predicted_set & truth_set)
-    return PairMetrics(hits, len(predicted_set) - hits, len(truth_set) - hits)
+    return score_pairs(predicted_set, truth_set)
 
 
 def pairs_from_clusters(clusters: Iterable[Iterable[RecordKey]]) -> frozenset[PairKey]:
@@ -429,7 +403,8 @@ def fresh_schema(base_url: str, prefix: str) -> Iterator[str]:
     """A new PostgreSQL schema ``PREFIX_<hex>``, migrated; yields its URL, drops it after."""
     from sqlalchemy import create_engine, text
 
-    from api.db import make_engine, upgrade_database
+    from api.db import make_engine
+    from api.hub.migrations import upgrade_database
 
     base = base_url.replace("postgresql://", "postgresql+psycopg://", 1)
     schema = f"{prefix}_{uuid.uuid4().hex[:8]}"

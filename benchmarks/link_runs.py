@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from benchmarks.common import PairMetrics, pair_metrics, peak_rss_bytes
-from linkage.evaluation import PairKey, cluster_pairs_of, read_truth_csv
+from benchmarks.common import pair_metrics, peak_rss_bytes
+from linkage.evaluation import PairKey, PairScores, cluster_pairs_of, read_truth_csv
 from linkage.match.pipeline import link_table
 from linkage.schema import CANONICAL_COLUMNS
 from linkage.table import load_encoded_files
@@ -83,8 +83,8 @@ class LinkRun:
 
     method: str
     candidates: int
-    pairs: PairMetrics
-    clusters: PairMetrics | None
+    pairs: PairScores
+    clusters: PairScores | None
     stage_seconds: dict[str, float]
     linked_peak_rss_bytes: int
     completeness: float | None = None

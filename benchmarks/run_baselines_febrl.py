@@ -25,8 +25,9 @@ from benchmarks.baselines import (
     recordlinkage_ecm,
     splink_duckdb,
 )
-from benchmarks.common import PairMetrics, format_table, median_of, pair_metrics, run_in_child
+from benchmarks.common import format_table, median_of, pair_metrics, run_in_child
 from linkage.datasets import FebrlName, load_febrl
+from linkage.evaluation import PairScores
 
 BASELINES: dict[str, Callable[..., BaselineResult]] = {
     "recordlinkage_ecm": recordlinkage_ecm,
@@ -61,9 +62,9 @@ class CaseOutcome:
 
     method: str
     candidates: int
-    blocking: PairMetrics
-    pairs: PairMetrics
-    clusters: PairMetrics | None
+    blocking: PairScores
+    pairs: PairScores
+    clusters: PairScores | None
     median_seconds: float
     stage_seconds: dict[str, float]
 

@@ -22,7 +22,8 @@ from splink.internals.comparison_creator import ComparisonCreator
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from benchmarks.common import pairs_from_clusters
-from linkage.datasets import PairKey, RecordKey, sorted_pair
+from linkage.datasets import PairKey, sorted_pair
+from linkage.records import RecordKey
 
 __all__ = [
     "blocking_rule",

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from linkage.errors import ConstraintError, InputDataError
+from linkage.records import RecordKey
 
 __all__ = [
     "CLUSTER_COLUMNS",
@@ -26,7 +27,6 @@ __all__ = [
 ]
 
 CLUSTER_COLUMNS = ("agency", "record_id", "subject_id", "match_probability")
-RecordKey = tuple[str, str]
 Constraint = tuple[RecordKey, RecordKey]
 
 

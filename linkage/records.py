@@ -2,7 +2,7 @@
 
 A line looks like::
 
-    {"schema_version": "canonical/1", "key_id": "k-3f2a…", "agency": "police",
+    {"schema_version": "canonical/2", "key_id": "k-3f2a…", "agency": "police",
      "record_id": "CAD-000123",
      "tokens":  {"family_name.exact": "9c1d…", "given_name.canonical": ["41aa…"], …},
      "filters": {"family_name": "<base64 Bloom filter>", …},
@@ -27,8 +27,12 @@ from linkage.errors import EncodedDataError
 __all__ = [
     "CONTEXT_CATEGORIES",
     "EncodedRecord",
+    "RecordKey",
     "parse_encoded_line",
 ]
+
+#: One record's address everywhere in Crosswalk: ``(agency, record_id)``.
+RecordKey = tuple[str, str]
 
 #: Data categories that context values are grouped into (DESIGN §3).
 CONTEXT_CATEGORIES: tuple[str, ...] = (

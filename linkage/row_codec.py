@@ -4,7 +4,7 @@ An encoded record as JSON is ~1.6 KB of hex and base64; the hub needs to load a
 million of them at start-up in seconds. A *row blob* holds the same tokens and
 filters as raw little-endian 64-bit words behind a small header::
 
-    magic "CWR" | format 1 (u8) | token mask (u64) | multi mask (u8)
+    magic "CWR" | format 2 (u8) | token mask (u64) | multi mask (u8)
     | filter mask (u16) | words per present filter (u16 each) | payload
 
 The masks name which columns of the frozen lists below are stored (a missing
@@ -13,8 +13,10 @@ of one table — and of one schema, in practice — has the same header and leng
 Decoding groups blobs by header and reads each group with one
 ``np.frombuffer`` into a structured dtype: no per-record parsing.
 
-The column lists are part of format 1: adding a token kind to the schema needs a
+The column lists are part of the format: adding a token kind to the schema needs a
 new format number (a test checks that the lists cover :data:`FIELD_TOKENS`).
+Format 2 appended the list tokens of schema ``canonical/2`` to :data:`BLOB_MULTI`
+(bits 2–4); masks of format 1 name the same columns, so both are read.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from linkage.table import MULTI_WIDTH, EncodedTable
 __all__ = ["BLOB_FILTERS", "BLOB_MULTI", "BLOB_TOKENS", "row_blobs", "table_from_blobs"]
 
 _MAGIC = b"CWR"
-_FORMAT = 1
+_FORMAT = 2
+_READABLE = frozenset({1, 2})  # format 2 only appended columns
 _FIXED = struct.Struct("<3sBQBH")  # magic, format, token mask, multi mask, filter mask
 
 #: Single-valued token columns of format 1, in mask-bit order (do not reorder).
@@ -45,8 +48,11 @@ BLOB_TOKENS: tuple[str, ...] = (
     "sex.exact", "street_address.exact", "street_address.number", "city.exact",
     "postcode.exact", "phone.exact", "ssn.exact",
 )  # fmt: skip
-#: List-valued token columns of format 1 (``MULTI_WIDTH`` values each).
-BLOB_MULTI: tuple[str, ...] = ("given_name.canonical", "family_name.parts")
+#: List-valued token columns (``MULTI_WIDTH`` values each); format 2 appended three.
+BLOB_MULTI: tuple[str, ...] = (
+    "given_name.canonical", "family_name.parts",
+    "birth_date.year_near", "birth_date.generation", "ssn.serial_pair",
+)  # fmt: skip
 #: Bloom-filter columns of format 1.
 BLOB_FILTERS: tuple[str, ...] = IDENTIFIER_FIELDS
 
@@ -115,7 +121,7 @@ def _parse_header(blob: bytes) -> tuple[int, list[str], list[str], list[str], tu
     magic, version, token_mask, multi_mask, filter_mask = _FIXED.unpack_from(blob)
     if magic != _MAGIC:
         raise EncodedDataError("not a crosswalk row blob (bad magic)")
-    if version != _FORMAT:
+    if version not in _READABLE:
         raise EncodedDataError(f"unsupported row blob format {version} (expected {_FORMAT})")
     filters = _names(filter_mask, BLOB_FILTERS)
     head = _FIXED.size + 2 * len(filters)

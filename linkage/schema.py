@@ -63,13 +63,15 @@ FIELD_TOKENS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
         "given_name": frozenset({"exact", "canonical", "phonetic", "initial", "suffix"}),
         "middle_name": frozenset({"exact", "initial"}),
         "family_name": frozenset({"exact", "parts", "phonetic", "initial", "suffix"}),
-        "birth_date": frozenset({"exact", "year", "swapped", "monthday"}),
+        "birth_date": frozenset(
+            {"exact", "year", "swapped", "monthday", "year_near", "generation"}
+        ),
         "sex": frozenset({"exact"}),
         "street_address": frozenset({"exact", "number"}),
         "city": frozenset({"exact"}),
         "postcode": frozenset({"exact"}),
         "phone": frozenset({"exact"}),
-        "ssn": frozenset({"exact"}),
+        "ssn": frozenset({"exact", "serial_pair"}),
     }
 )
 
@@ -153,10 +155,15 @@ def _default_field(name: str) -> FieldSpec:
 
 
 def default_schema() -> LinkageSchema:
-    """The canonical-layout schema (``canonical/1``) used when no file is given."""
+    """The canonical-layout schema (``canonical/2``) used when no file is given.
+
+    Version 2 added the birth-date tokens ``year_near`` and ``generation`` and
+    the SSN token ``serial_pair`` (approximate dates, relatives a generation
+    apart, consecutive SSNs), and refuses placeholder dates (1900-01-01).
+    """
     return LinkageSchema(
         name="canonical",
-        version=1,
+        version=2,
         record_id_column="record_id",
         hardening="balance",
         fields=tuple(_default_field(name) for name in IDENTIFIER_FIELDS),

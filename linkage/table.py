@@ -33,7 +33,15 @@ __all__ = [
     "table_from_records",
 ]
 
-MULTI_TOKENS = frozenset({"given_name.canonical", "family_name.parts"})
+MULTI_TOKENS = frozenset(
+    {
+        "given_name.canonical",
+        "family_name.parts",
+        "birth_date.year_near",
+        "birth_date.generation",
+        "ssn.serial_pair",
+    }
+)
 MULTI_WIDTH = 3
 _CHUNK = 50_000
 

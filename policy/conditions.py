@@ -24,6 +24,7 @@ from policy.vocabulary import CONSENT_REQUIRED_CATEGORIES
 __all__ = [
     "ATTRIBUTES",
     "CONDITIONS",
+    "CONSENT_REQUIRING_CONDITIONS",
     "Condition",
     "ConditionContext",
     "condition_holds",
@@ -115,6 +116,22 @@ _ALL: tuple[Condition, ...] = (
 
 #: Every condition a rule may name, by name.
 CONDITIONS: Mapping[str, Condition] = MappingProxyType({c.name: c for c in _ALL})
+
+#: The conditions that, for a category law lets no one disclose without consent
+#: (:data:`~policy.vocabulary.CONSENT_REQUIRED_CATEGORIES`: substance use, 42 CFR
+#: Part 2), hold **only when the subject's consent is granted**: ``consent_granted``
+#: by definition, and ``consent_granted_or_not_required`` because for such a
+#: category its "not required" branch never applies. An allow rule for substance
+#: use (or for ``*``, which includes it) must name one of these, or ``break_glass``
+#: with purpose ``emergency`` (a medical emergency, 42 CFR § 2.51: an unexpired
+#: grant, flagged for review). ``always``, ``cjis_authorized`` and ``same_agency``
+#: hold without any consent, so they are refused there by
+#: :func:`policy.validation.validate_rule` — ``same_agency`` too: the engine cannot
+#: tell a Part 2 program's treating staff from the rest of its agency. A property
+#: test checks that this set is exactly the conditions that need granted consent.
+CONSENT_REQUIRING_CONDITIONS: frozenset[str] = frozenset(
+    {"consent_granted", "consent_granted_or_not_required"}
+)
 
 
 def condition_holds(name: str, ctx: object) -> bool:

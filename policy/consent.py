@@ -11,6 +11,11 @@ the next request, which reads the latest version.
 Consents follow records, not subjects: when linkage merges or splits subjects,
 the consents that apply to a subject are those of its member records
 (:func:`consents_for_records`), so they move with the records automatically.
+
+A consent is identified by its agency *and* its id: ``consent_id`` is unique
+only within the consenting agency, so another agency's consent that happens to
+carry the same id is a different consent and can never stand in for a version
+of this one. Every time is kept in UTC, from 1900-01-01 to 9999-12-31.
 """
 
 from __future__ import annotations
@@ -18,18 +23,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
-from policy.errors import ConsentError
+from policy.errors import ConsentError, ConsentFormatError
 from policy.vocabulary import AGENCY_NAME, CATEGORIES, PURPOSES, ROLES
 
 __all__ = [
+    "CONSENT_ID",
     "CONSENT_STATUSES",
+    "GRANTOR_MAX_LENGTH",
+    "MAX_VERSION",
     "Consent",
     "Recipient",
     "Requester",
     "consent_state",
     "consents_for_records",
+    "in_utc",
     "latest_versions",
     "revoke",
     "validate_consent",
@@ -46,7 +55,20 @@ CONSENT_STATUSES: tuple[str, ...] = (
     "entered-in-error",
 )
 _DECISIONS = frozenset({"active", "rejected", "inactive"})
-_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+#: A consent id: a FHIR id (unique within its agency, not across agencies).
+CONSENT_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+#: The highest version: the registry stores versions as a 32-bit integer.
+MAX_VERSION = 2**31 - 1
+#: The longest grantor the registry stores (its column's width, in characters).
+GRANTOR_MAX_LENGTH = 200
+# Far enough inside ``datetime``'s range that no conversion to another offset
+# (in Python, or in a PostgreSQL session's time zone) leaves the calendar; a
+# consent period of "until 9999-12-31" still fits.
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 31, tzinfo=UTC)
+_OUT_OF_RANGE = "not between 1900-01-01 and 9999-12-31 (UTC)"
+# Control characters: PostgreSQL refuses NUL in text, and none belongs in a name.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +98,7 @@ class Consent:
     """One version of a consent.
 
     Attributes:
-        consent_id: stable across versions (a FHIR id).
+        consent_id: stable across versions (a FHIR id), unique within ``owner``.
         version: 1, 2, … — the highest version is the one in force.
         status: one of :data:`CONSENT_STATUSES`.
         owner: the consenting agency, which holds the record and discloses.
@@ -87,7 +109,8 @@ class Consent:
         purposes: purposes of use covered; at least one.
         period_start: when it starts to apply (``None``: at once).
         period_end: when it stops applying (``None``: until revoked).
-        recorded: when this version was recorded (timezone-aware).
+        recorded: when the registry received this version (timezone-aware): the
+            hub's own clock, never a client's, since it orders decisions.
     """
 
     consent_id: str
@@ -120,12 +143,16 @@ class Consent:
 
 def validate_consent(consent: Consent) -> Consent:
     """``consent`` unchanged if consistent; else :class:`ConsentError` naming the field."""
-    _check(_FHIR_ID.fullmatch(consent.consent_id) is not None, "consent_id", "not a FHIR id")
+    _check(CONSENT_ID.fullmatch(consent.consent_id) is not None, "consent_id", "not a FHIR id")
     _check(consent.version >= 1, "version", "versions start at 1")
+    _check(consent.version <= MAX_VERSION, "version", f"at most {MAX_VERSION}")
     _check(consent.status in CONSENT_STATUSES, "status", "not a FHIR Consent status")
     _check(AGENCY_NAME.fullmatch(consent.owner) is not None, "owner", "not an agency name")
     _check(0 < len(consent.record_id) <= 128, "record_id", "1-128 characters")
+    _check(not _CONTROL.search(consent.record_id), "record_id", "no control characters")
     _check(bool(consent.grantor.strip()), "grantor", "required")
+    _check(len(consent.grantor) <= GRANTOR_MAX_LENGTH, "grantor", "at most 200 characters")
+    _check(not _CONTROL.search(consent.grantor), "grantor", "no control characters")
     _check(bool(consent.recipients), "recipients", "at least one recipient")
     for i, recipient in enumerate(consent.recipients):
         where = f"recipients[{i}]"
@@ -140,6 +167,7 @@ def validate_consent(consent: Consent) -> Consent:
     for name in ("period_start", "period_end", "recorded"):
         moment = getattr(consent, name)
         _check(moment is None or moment.tzinfo is not None, name, "needs a timezone")
+        _check(moment is None or _EARLIEST <= moment <= _LATEST, name, _OUT_OF_RANGE)
     if consent.period_start is not None and consent.period_end is not None:
         _check(consent.period_start < consent.period_end, "period_end", "not after the start")
     return consent
@@ -150,6 +178,21 @@ def _check(ok: bool, field: str, problem: str) -> None:
         raise ConsentError(f"{field}: {problem}")
 
 
+def in_utc(moment: datetime, field: str) -> datetime:
+    """``moment`` converted to UTC: what the registry stores, whatever offset it was given in.
+
+    Raises:
+        ConsentFormatError: ``moment`` has no timezone, or leaves the calendar in UTC
+            (``0001-01-01T00:00+01:00`` is in year 0).
+    """
+    if moment.tzinfo is None:
+        raise ConsentFormatError(field, "needs a timezone")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ConsentFormatError(field, _OUT_OF_RANGE) from None
+
+
 def revoke(consent: Consent, at: datetime) -> Consent:
     """The next version of ``consent``, revoked (FHIR status ``inactive``) at ``at``."""
     return validate_consent(
@@ -158,12 +201,17 @@ def revoke(consent: Consent, at: datetime) -> Consent:
 
 
 def latest_versions(consents: Iterable[Consent]) -> tuple[Consent, ...]:
-    """The version in force of each consent id (the highest), in id order."""
-    latest: dict[str, Consent] = {}
+    """The version in force of each consent (the highest), in (id, agency) order.
+
+    A consent is its agency's: versions of another agency's consent that carries
+    the same id are another consent's, so they never replace this one's.
+    """
+    latest: dict[tuple[str, str], Consent] = {}
     for consent in consents:
-        held = latest.get(consent.consent_id)
+        key = (consent.consent_id, consent.owner)
+        held = latest.get(key)
         if held is None or consent.version > held.version:
-            latest[consent.consent_id] = consent
+            latest[key] = consent
     return tuple(latest[key] for key in sorted(latest))
 
 
@@ -189,7 +237,8 @@ def consent_state(
     (active, inactive, rejected) covering this owner, requester, category and
     purpose. Then:
 
-    1. if the most recently recorded covering decision is a revocation or a
+    1. if the most recently recorded covering decision (by ``recorded``, the
+       registry's receipt time; a refusal wins a tie) is a revocation or a
        refusal, ``revoked`` — the subject's last word stands;
     2. else if an active covering consent is within its period, ``granted``;
     3. else if an active covering consent's period has ended, ``expired``;

@@ -2,8 +2,11 @@
 
 Mapping (R4 element → Crosswalk field):
 
-- ``id`` → ``consent_id``; ``meta.versionId`` → ``version``;
-  ``meta.lastUpdated`` (or ``dateTime``) → ``recorded``; ``status`` → ``status``
+- ``id`` → ``consent_id`` (unique within the agency); ``meta.versionId`` →
+  ``version`` (ASCII digits, 1 to one below :data:`~policy.consent.MAX_VERSION`);
+  ``meta.lastUpdated`` (or ``dateTime``) → ``recorded``, which the registry then
+  replaces by its own receipt time (in FHIR the server sets ``meta.lastUpdated``);
+  ``status`` → ``status``. Every time is converted to UTC.
 - ``patient.identifier`` (system ``urn:crosswalk:agency:<owner>:record``) →
   ``owner`` and ``record_id``: the subject through the agency's own record id
 - ``organization[0]`` (``Organization/<owner>``): the custodian, must agree
@@ -21,11 +24,12 @@ messages never repeat the values, which may be record ids.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from policy.consent import Consent, Recipient, validate_consent
+from policy.consent import MAX_VERSION, Consent, Recipient, in_utc, validate_consent
 from policy.errors import ConsentError, ConsentFormatError
 
 __all__ = ["CATEGORY_SYSTEM", "PURPOSE_SYSTEM", "ROLE_SYSTEM", "from_fhir", "to_fhir"]
@@ -38,6 +42,10 @@ _SCOPE = {"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code"
 _CATEGORY = {"system": "http://loinc.org", "code": "59284-0"}
 _POLICY_RULE = {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN"}
 _IRCP = {"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"}
+_DIGITS = re.compile(r"[0-9]{1,10}")
+# One below the registry's highest version, so that a revocation (the next
+# version) of any consent given in FHIR always fits.
+_MAX_GIVEN_VERSION = MAX_VERSION - 1
 
 
 def to_fhir(consent: Consent) -> dict[str, Any]:
@@ -172,9 +180,13 @@ def _text(value: object, field: str) -> str:
 
 
 def _version(value: object) -> int:
-    if not isinstance(value, str) or not value.isdigit():
+    # ASCII digits only: str.isdigit() also takes "²", which int() then refuses.
+    if not isinstance(value, str) or not _DIGITS.fullmatch(value):
         raise ConsentFormatError("meta.versionId", "required (a positive integer as text)")
-    return int(value)
+    version = int(value)
+    if not 1 <= version <= _MAX_GIVEN_VERSION:
+        raise ConsentFormatError("meta.versionId", f"must be in 1-{_MAX_GIVEN_VERSION}")
+    return version
 
 
 def _patient(patient: Mapping[str, Any]) -> tuple[str, str]:
@@ -224,7 +236,7 @@ def _categories(value: object) -> list[str]:
 
 
 def _instant(value: object, field: str) -> datetime | None:
-    """A FHIR dateTime with a timezone; a bare date is midnight UTC. ``None`` if absent."""
+    """A FHIR dateTime with a timezone, in UTC; a bare date is midnight UTC. ``None`` if absent."""
     if value is None:
         return None
     text = _text(value, field)
@@ -234,9 +246,7 @@ def _instant(value: object, field: str) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise ConsentFormatError(field, "not a FHIR dateTime") from None
-    if moment.tzinfo is None:
-        raise ConsentFormatError(field, "needs a timezone")
-    return moment
+    return in_utc(moment, field)
 
 
 def _recorded(meta: Mapping[str, Any], doc: Mapping[str, Any]) -> datetime:

@@ -13,6 +13,10 @@ would be allowed with consent granted (``consent_required`` /
 ``consent_revoked`` / ``consent_expired``), with break-glass for an emergency
 (``break_glass_available``) or for another purpose (``purpose_not_permitted``).
 
+Whatever the rules say, substance use (42 CFR Part 2) is never allowed without
+granted consent except by a ``break_glass`` rule: any other such allow is
+answered as a ``consent_*`` deny (validation refuses the rules that would need this).
+
 An engine is immutable: one rule set, one version. Decisions (and Casbin's raw
 answers) are memoised per request key — the requesting agency reduced to its
 relation to the owner (same agency, opted in, not opted in); publishing a new version means
@@ -31,7 +35,14 @@ from policy.conditions import ATTRIBUTES, ConditionContext
 from policy.errors import PolicyEvaluationError, PolicyValidationError
 from policy.rules import PolicySet, Rule, SharingPair
 from policy.validation import validate_agency, validate_policy_set
-from policy.vocabulary import CATEGORIES, CONSENT_STATES, PURPOSES, RESPONDER_ROLES, ROLES
+from policy.vocabulary import (
+    CATEGORIES,
+    CONSENT_REQUIRED_CATEGORIES,
+    CONSENT_STATES,
+    PURPOSES,
+    RESPONDER_ROLES,
+    ROLES,
+)
 
 __all__ = ["REASONS", "Decision", "PolicyEngine", "Request"]
 
@@ -245,6 +256,11 @@ class PolicyEngine:
     def _decide(self, key: _Key) -> Decision:
         _, agency, owner, _, purpose, consent, break_glass, cjis = key
         allowed, row = self._evaluate(key)
+        if allowed and _needs_consent(key, row):
+            # Validation refuses such an allow; one that got in anyway still releases nothing.
+            logger.warning("policy %s: an allow without consent for Part 2 data refused",
+                           self.version)  # fmt: skip
+            allowed, row = False, None  # the search below names the consent it needs
         if allowed:
             return Decision(True, "allowed", _rule(row))
         if row is not None:
@@ -261,8 +277,9 @@ class PolicyEngine:
                 return Decision(False, "break_glass_available", would_allow=_rule(row))
         for other in PURPOSES:
             if other != purpose:
-                allowed, row = self._evaluate((*key[:4], other, consent, break_glass, cjis))
-                if allowed:
+                changed: _Key = (*key[:4], other, consent, break_glass, cjis)
+                allowed, row = self._evaluate(changed)
+                if allowed and not _needs_consent(changed, row):
                     return Decision(False, "purpose_not_permitted", would_allow=_rule(row))
         return Decision(False, "default_deny")
 
@@ -292,6 +309,22 @@ class PolicyEngine:
         role, agency, owner = key[:3]
         relation = "=" if agency == owner else "+" if self.shares(owner, agency) else "-"
         return (role, relation, *key[2:])
+
+
+def _needs_consent(key: _Key, row: Row | None) -> bool:
+    """Whether the allow ``row`` would release a consent-required category without consent.
+
+    Substance use (42 CFR Part 2) is released only with the subject's consent
+    granted, or by a ``break_glass`` rule (which holds only under an unexpired
+    grant for purpose ``emergency``) — whatever other rules say. Validation
+    refuses any allow that would do otherwise
+    (:func:`policy.validation.validate_rule`), so for a validated set this never
+    changes a decision; it holds for rules that reached an engine some other way.
+    """
+    _, _, _, category, _, consent, _, _ = key
+    if category not in CONSENT_REQUIRED_CATEGORIES or consent == "granted":
+        return False
+    return row is None or len(row) != 6 or row[4] != "break_glass"
 
 
 def _rule(row: Row | None) -> Rule:

@@ -4,17 +4,28 @@ Every function raises :class:`~policy.errors.PolicyValidationError` naming the
 offending field (``category``, ``rules[4].role``) so the service can answer 422
 with it. Values are checked as exact members of their list: a value carrying an
 inline ``# comment``, a comma or whitespace is simply not a member, which is how
-Casbin's habit of keeping comment text inside CSV values is kept out.
+Casbin's habit of keeping comment text inside CSV values is kept out. Two limits
+on *allow* rules hold whoever edits: program-wide rules are deny-only guard rails,
+and substance use is allowed only under a condition that needs consent (or
+break-glass in an emergency).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from policy.conditions import CONDITIONS
+from policy.conditions import CONDITIONS, CONSENT_REQUIRING_CONDITIONS
 from policy.errors import PolicyAuthorityError, PolicyValidationError
 from policy.rules import RULE_FIELDS, PolicySet, Rule, SharingPair
-from policy.vocabulary import AGENCY_NAME, CATEGORIES, EFFECTS, PURPOSES, ROLES, WILDCARD
+from policy.vocabulary import (
+    AGENCY_NAME,
+    CATEGORIES,
+    CONSENT_REQUIRED_CATEGORIES,
+    EFFECTS,
+    PURPOSES,
+    ROLES,
+    WILDCARD,
+)
 
 __all__ = [
     "check_rule_authority",
@@ -44,7 +55,12 @@ def validate_agency(field: str, value: object) -> str:
 
 
 def validate_rule(rule: Rule) -> Rule:
-    """``rule`` unchanged if every field is in its closed list; else the first bad field."""
+    """``rule`` unchanged if it is in the closed lists and within the limits on allows.
+
+    Raises:
+        PolicyValidationError: naming the first bad field; see :func:`_check_allow`
+            for the limits no editor can lift.
+    """
     if rule.scope != WILDCARD:
         validate_agency("scope", rule.scope)
     for field, allowed in _CLOSED_LISTS.items():
@@ -55,7 +71,43 @@ def validate_rule(rule: Rule) -> Rule:
         raise PolicyValidationError(
             "purpose", rule.purpose, "a break_glass rule applies only to purpose 'emergency'"
         )
+    if rule.effect == "allow":
+        _check_allow(rule)
     return rule
+
+
+def _check_allow(rule: Rule) -> None:
+    """Refuse the allows that would bypass Part 2 consent or the owning agency.
+
+    * Program-wide rules (scope ``*``) are guard rails: deny only. Only the
+      owning agency's rules open its data, so an allow there would open every
+      agency's data without the agency.
+    * An allow for a consent-required category (substance use), or for ``*``
+      which includes it, must need the subject's consent by construction: a
+      condition of :data:`~policy.conditions.CONSENT_REQUIRING_CONDITIONS`, or
+      ``break_glass`` with purpose ``emergency`` exactly.
+    """
+    if rule.scope == WILDCARD:
+        raise PolicyValidationError(
+            "effect", rule.effect, "a program-wide rule (scope '*') is a guard rail: deny only"
+        )
+    if rule.category not in (*CONSENT_REQUIRED_CATEGORIES, WILDCARD):
+        return
+    what = rule.category if rule.category != WILDCARD else "category '*' (includes substance_use)"
+    if rule.condition == "break_glass":
+        if rule.purpose != "emergency":
+            raise PolicyValidationError(
+                "purpose", rule.purpose, f"a break_glass allow for {what} needs purpose 'emergency'"
+            )
+        return
+    if rule.condition not in CONSENT_REQUIRING_CONDITIONS:
+        needed = ", ".join(sorted(CONSENT_REQUIRING_CONDITIONS))
+        raise PolicyValidationError(
+            "condition",
+            rule.condition,
+            f"an allow for {what} needs the subject's consent (42 CFR Part 2): "
+            f"one of {needed}, or break_glass for purpose 'emergency'",
+        )
 
 
 def rule_from_fields(fields: Sequence[object]) -> Rule:

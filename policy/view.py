@@ -11,7 +11,9 @@ Two steps, so the service can audit before it answers:
    withheld categories with their reason code, and nothing at all for a
    *conceal-existence* category that is withheld — by default substance use
    without granted consent, because under 42 CFR Part 2 even acknowledging that
-   such a record exists is a disclosure.
+   such a record exists is a disclosure. An agency that discloses nothing to the
+   requester is absent too, so a view never reveals where the subject has
+   records beyond the agencies that share with this requester.
 
 The caller decides what "available" lists: the categories an agency holds for
 the subject, or every category (so the listing itself reveals nothing).
@@ -26,7 +28,7 @@ from datetime import datetime
 from policy.consent import Consent, Requester, consent_state
 from policy.enforcer import Decision, PolicyEngine, Request
 from policy.rules import Rule
-from policy.vocabulary import CATEGORIES
+from policy.vocabulary import CATEGORIES, CONSENT_REQUIRED_CATEGORIES
 
 __all__ = [
     "PART2_CATEGORIES",
@@ -187,13 +189,21 @@ def decide_categories(
 def build_view(
     decisions: Iterable[CategoryDecision], concealment: Concealment | None = None
 ) -> SubjectView:
-    """The response view from ``decisions``: allowed, withheld with reasons, concealed absent."""
+    """The response view from ``decisions``: allowed, withheld with reasons, concealed absent.
+
+    An agency that discloses nothing to this requester is left out entirely, its
+    withheld categories too: listing it would tell the requester that the subject
+    has a record there (a substance-use clinic, say) although the agency shares
+    nothing with them. An allowed consent-required category without granted
+    consent is withheld unless a ``break_glass`` rule allowed it (the engine
+    already answers so; this holds for decisions from anywhere).
+    """
     conceal = concealment if concealment is not None else Concealment()
     by_owner: dict[str, tuple[list[Disclosed], list[Withheld]]] = {}
     for item in decisions:
         disclosed, withheld = by_owner.setdefault(item.owner, ([], []))
         decision = item.decision
-        if decision.allowed and decision.rule is not None:
+        if decision.allowed and decision.rule is not None and _lawful(item, decision.rule):
             notice = item.category in PART2_CATEGORIES
             disclosed.append(Disclosed(item.category, decision.rule, notice))
         elif not conceal.hides(item.category, item.consent):
@@ -203,9 +213,16 @@ def build_view(
         tuple(
             AgencyView(owner, tuple(disclosed), tuple(withheld))
             for owner, (disclosed, withheld) in sorted(by_owner.items())
-            if disclosed or withheld
+            if disclosed
         )
     )
+
+
+def _lawful(item: CategoryDecision, rule: Rule) -> bool:
+    """Consent-required data goes out only with consent granted or by a break-glass rule."""
+    if item.category not in CONSENT_REQUIRED_CATEGORIES or item.consent == "granted":
+        return True
+    return rule.condition == "break_glass"
 
 
 def subject_view(

@@ -1,14 +1,17 @@
 """The closed vocabularies the access policy speaks: roles, purposes, categories, effects.
 
 Requests name a purpose from :data:`PURPOSES`; anything else is refused before
-any decision is made. Data categories are those of :mod:`linkage.records`. Role
-names are copied from ``api/hub/identity/roles.py`` because ``policy`` sits below ``api`` and
-may not import it; a test keeps the two lists identical.
+any decision is made. Data categories are those of :mod:`linkage.records`.
+:class:`Role` is the one list of user roles (DESIGN §3): the hub's identity
+module, its routes and the policy rules all speak it. Agency names follow
+:data:`AGENCY_NAME` everywhere: the hub refuses to create an agency that no rule
+or consent could name.
 """
 
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 
 from linkage.records import CONTEXT_CATEGORIES
 
@@ -23,6 +26,7 @@ __all__ = [
     "RESPONDER_ROLES",
     "ROLES",
     "WILDCARD",
+    "Role",
 ]
 
 #: Why a responder reads a subject's context (HL7 purpose-of-use in spirit).
@@ -37,24 +41,33 @@ PURPOSES: tuple[str, ...] = (
 #: Data categories context is grouped into.
 CATEGORIES: tuple[str, ...] = CONTEXT_CATEGORIES
 
-#: Every role a user can hold (values of ``api.hub.identity.roles.Role``).
-ROLES: tuple[str, ...] = (
-    "police_officer",
-    "bh_clinician",
-    "ems_medic",
-    "dispatcher",
-    "case_manager",
-    "privacy_officer",
-    "program_privacy_officer",
-    "auditor",
-    "data_steward",
-    "linkage_reviewer",
-    "admin",
-)
 
-#: Roles that read subject context on a call (``api.hub.identity.roles.RESPONDER_ROLES``).
-RESPONDER_ROLES: frozenset[str] = frozenset(
-    {"police_officer", "bh_clinician", "ems_medic", "dispatcher", "case_manager"}
+class Role(StrEnum):
+    """Every role a user can hold; a user has exactly one role and one agency.
+
+    Responders read subject context on calls; the other roles administer,
+    submit, review matches, write policy or audit.
+    """
+
+    POLICE_OFFICER = "police_officer"
+    BH_CLINICIAN = "bh_clinician"
+    EMS_MEDIC = "ems_medic"
+    DISPATCHER = "dispatcher"
+    CASE_MANAGER = "case_manager"
+    PRIVACY_OFFICER = "privacy_officer"
+    PROGRAM_PRIVACY_OFFICER = "program_privacy_officer"
+    AUDITOR = "auditor"
+    DATA_STEWARD = "data_steward"
+    LINKAGE_REVIEWER = "linkage_reviewer"
+    ADMIN = "admin"
+
+
+#: Every role a user can hold, as the strings rules and requests carry.
+ROLES: tuple[str, ...] = tuple(role.value for role in Role)
+
+#: Roles that resolve people and read their context on a call.
+RESPONDER_ROLES: frozenset[Role] = frozenset(
+    {Role.POLICE_OFFICER, Role.BH_CLINICIAN, Role.EMS_MEDIC, Role.DISPATCHER, Role.CASE_MANAGER}
 )
 
 #: Roles of law enforcement, named by guard rails such as "substance use never to
@@ -75,6 +88,7 @@ EFFECTS: tuple[str, ...] = ("allow", "deny")
 #: In a rule: any role, category or purpose; as a rule's scope: program-wide.
 WILDCARD = "*"
 
-#: Agency names: lower-case identifiers, so that no value can carry a comma, a
-#: ``#`` or whitespace into a Casbin row.
-AGENCY_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+#: Agency names: a lower-case letter, then letters, digits, ``_`` or ``-`` (at most
+#: 63 characters), so that no value can carry a comma, a ``#``, a dot or whitespace
+#: into a Casbin row. The hub creates no agency whose name fails this.
+AGENCY_NAME = re.compile(r"[a-z][a-z0-9_-]{0,62}")

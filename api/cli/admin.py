@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from api.db import make_engine, session_scope, upgrade_database
+from api.db import make_engine, session_scope
 from api.hub.audit import CLI_CONTEXT
 from api.hub.identity import service as identity
 from api.hub.linking.clusters import cluster_rows
 from api.hub.linking.models import import_model
+from api.hub.migrations import upgrade_database
 from api.hub.settings import Settings
 from linkage.cluster_io import write_clusters
 from linkage.match.model import FellegiSunterModel

@@ -95,9 +95,9 @@ def cmd_public_key(args: argparse.Namespace) -> int:
 
 def cmd_purge(args: argparse.Namespace) -> int:
     """Purge events older than N years (a signed event records it)."""
-    from api.db import make_engine, upgrade_database
+    from api.db import make_engine, utcnow
     from api.hub.audit.service import AuditService
-    from api.hub.tables import utcnow
+    from api.hub.migrations import upgrade_database
 
     settings = _settings(args)
     engine = make_engine(settings.database_url)

@@ -9,7 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from linkage.match.subject_key import SubjectIdKey
 
 __all__ = ["register"]
 
@@ -48,6 +51,14 @@ def register(sub: Any) -> None:
     p.add_argument("--retrain", action="store_true", help="re-estimate even if --model exists")
     p.add_argument("--previous", type=Path, help="earlier clusters CSV, to keep subject ids stable")
     p.add_argument(
+        "--id-key",
+        type=Path,
+        help="subject-id key file: new subject ids are keyed with it, so the same input "
+        "gives the same ids; created (random) if missing. Keep it from agencies and "
+        "responders. Without it a one-off random key is used: ids are unguessable and "
+        "stay stable only through --previous",
+    )
+    p.add_argument(
         "--constraints",
         type=Path,
         help="reviewer decisions CSV (agency_l,record_id_l,agency_r,record_id_r,decision)",
@@ -67,6 +78,12 @@ def register(sub: Any) -> None:
         default=[],
         metavar="FIELD",
         help="identifier field to leave out (repeatable), e.g. ssn",
+    )
+    p.add_argument(
+        "--by-habit",
+        action="store_true",
+        help="also print recall and false merges per habit (needs habits.csv in the "
+        "dataset folder: python -m tools.synthetic --habits all)",
     )
     p.set_defaults(handler=cmd_evaluate)
 
@@ -146,6 +163,7 @@ def cmd_link(args: argparse.Namespace) -> int:
         must_link=must,
         cannot_link=cannot,
         progress=_progress(),
+        id_key=_subject_key(args.id_key) if args.id_key else None,
     )
     written = write_clusters(args.output, result.rows())
     result.model.save(model_path)
@@ -175,6 +193,18 @@ def cmd_link(args: argparse.Namespace) -> int:
     return 0
 
 
+def _subject_key(path: Path) -> SubjectIdKey:
+    """The subject-id key in ``path``, made there (random, owner-only) on first use."""
+    from linkage.match.subject_key import SubjectIdKey, read_subject_key, write_subject_key
+
+    if path.exists():
+        return read_subject_key(path)
+    key = SubjectIdKey.generate()
+    write_subject_key(path, key)
+    print(f"wrote a new subject-id key to {path}", file=sys.stderr)
+    return key
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Encode a benchmark with a throw-away key, link it and print quality figures."""
     from linkage.evaluate import evaluate_files, load_evaluation_dataset
@@ -193,4 +223,26 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         f"(true pairs {s.true_pairs}, predicted {s.predicted_pairs})"
     )
     print("stage timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items()))
+    if args.by_habit:
+        print(_habit_table(Path(args.dataset), report))
     return 0
+
+
+def _habit_table(folder: Path, report: Any) -> str:
+    """The per-habit table of an evaluation on a generated data set with habits.csv."""
+    from linkage.errors import InputDataError
+    from linkage.evaluation import (
+        format_habit_table,
+        habit_scores,
+        read_habits_csv,
+        read_truth_labels,
+    )
+
+    if not (folder / "habits.csv").exists():
+        raise InputDataError(f"--by-habit needs {folder / 'habits.csv'}")
+    keys = report.result.table.keys()
+    subject_of = dict(zip(keys, report.result.subject_ids, strict=True))
+    scores = habit_scores(
+        read_truth_labels(folder / "truth.csv"), subject_of, read_habits_csv(folder / "habits.csv")
+    )
+    return format_habit_table(scores)

@@ -33,7 +33,8 @@ def register(sub: Any) -> None:
 
 
 def _engine(args: argparse.Namespace) -> Any:
-    from api.db import make_engine, upgrade_database
+    from api.db import make_engine
+    from api.hub.migrations import upgrade_database
     from api.hub.settings import Settings
 
     settings = Settings(**({"database_url": args.database_url} if args.database_url else {}))

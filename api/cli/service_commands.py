@@ -70,8 +70,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from api.db import make_engine, upgrade_database
+    from api.db import make_engine
     from api.hub.audit.sealer_process import sealer_process
+    from api.hub.migrations import upgrade_database
 
     if args.database_url:
         os.environ["CROSSWALK_DATABASE_URL"] = args.database_url

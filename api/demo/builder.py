@@ -23,18 +23,20 @@ from typing import Any
 import orjson
 from sqlmodel import col, select
 
-from api.db import make_engine, session_scope, upgrade_database
+from api.db import make_engine, session_scope
 from api.hub.audit import CLI_CONTEXT
 from api.hub.consents.service import create_consent
 from api.hub.identity import service as identity
-from api.hub.identity.roles import Role
 from api.hub.identity.service import Principal
+from api.hub.identity.tables import User
 from api.hub.linking.clusters import cluster_rows
 from api.hub.linking.models import import_model
+from api.hub.linking.relink import RunManager
 from api.hub.linking.service import LinkService
+from api.hub.migrations import upgrade_database
 from api.hub.policies.admin import import_policy
+from api.hub.records.tables import RecordContext, StoredRecord
 from api.hub.settings import Settings
-from api.hub.tables import RecordContext, StoredRecord, User
 from api.web.metrics import Metrics
 from linkage.encode.encode_file import encode_csv
 from linkage.encode.encoding import RecordEncoder
@@ -44,6 +46,7 @@ from linkage.match.pipeline import link_table
 from linkage.records import EncodedRecord
 from linkage.schema import default_schema
 from linkage.table import load_encoded_files
+from policy.vocabulary import Role
 
 __all__ = ["DEFAULT_POLICY", "DEMO_CONFIG", "DEMO_DATA", "DemoHub", "build_demo"]
 
@@ -147,8 +150,9 @@ def _submit(engine: Any, settings: Settings, encoded: dict[str, Path]) -> None:
         lines = path.read_bytes().splitlines(keepends=True)
         for start in range(0, len(lines), _BATCH):
             service.submit(steward, b"".join(lines[start : start + _BATCH]))
-    service.runs.start(None)
-    service.runs.wait()
+    runs = RunManager(service)
+    runs.start(None)
+    runs.wait()
     service.close()
 
 

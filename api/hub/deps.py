@@ -25,21 +25,25 @@ from api.db import session_scope
 from api.errors import AuthenticationError, PermissionDenied
 from api.hub.audit import EventKind, RequestContext, record_alone
 from api.hub.audit.context import request_context
-from api.hub.identity.roles import Role
 from api.hub.identity.service import Principal, authenticate_digest
 from api.hub.identity.token_cache import TokenCache
 from api.hub.identity.tokens import hash_token
+from api.hub.services import HubServices
 from api.hub.settings import Settings
+from policy.vocabulary import Role
 
 __all__ = [
     "AuditContextDep",
     "CurrentUser",
+    "ServicesDep",
     "SessionDep",
     "SettingsDep",
     "get_engine",
+    "get_services",
     "get_session",
     "get_settings_dep",
     "require_roles",
+    "services_of",
 ]
 
 _bearer = HTTPBearer(auto_error=False, description="Token from `crosswalk admin issue-token`")
@@ -50,16 +54,25 @@ _bearer = HTTPBearer(auto_error=False, description="Token from `crosswalk admin 
 # the resolve hot path.
 
 
+def services_of(request: Request) -> HubServices:
+    """The process's services, which the app's lifespan started."""
+    services: HubServices = request.app.state.services
+    return services
+
+
+async def get_services(request: Request) -> HubServices:
+    """The process's services (a dependency)."""
+    return services_of(request)
+
+
 async def get_engine(request: Request) -> Engine:
     """The engine the app's lifespan built."""
-    engine: Engine = request.app.state.engine
-    return engine
+    return services_of(request).engine
 
 
 async def get_settings_dep(request: Request) -> Settings:
     """The app's settings."""
-    settings: Settings = request.app.state.settings
-    return settings
+    return services_of(request).settings
 
 
 def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
@@ -70,6 +83,7 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+ServicesDep = Annotated[HubServices, Depends(get_services)]
 AuditContextDep = Annotated[RequestContext, Depends(request_context)]
 
 
@@ -97,7 +111,7 @@ async def get_current_user(
     A cache hit does no I/O and stays on the event loop; a miss reads the store
     in its own short transaction on a worker thread (:mod:`api.hub.identity.token_cache`).
     """
-    tokens: TokenCache = request.app.state.tokens
+    tokens: TokenCache = services_of(request).tokens
     try:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise AuthenticationError("a bearer token is required")

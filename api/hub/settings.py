@@ -7,7 +7,9 @@ instance per process; tests build their own :class:`Settings` and pass it to
 :func:`api.hub.app.create_app` instead of touching the environment.
 
 Outside ``development`` a missing or all-zero master key is refused at start-up:
-a hub that encrypts context under a well-known key protects nothing.
+a hub that encrypts context under a well-known key protects nothing. The module
+is a leaf of the hub: it imports nothing of the hub's domains (only the key
+parser of :mod:`api.hub.context_crypto`, itself a leaf).
 """
 
 from __future__ import annotations
@@ -19,10 +21,16 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DEV_MASTER_KEY", "Settings", "get_settings"]
+from api.errors import ConfigurationError
+from api.hub.context_crypto import MasterKeyError, parse_master_key
+from linkage.schema import default_schema
+
+__all__ = ["DEV_MASTER_KEY", "DEV_SIGNING_SEED", "Settings", "get_settings"]
 
 #: Only ever accepted with ``environment=development`` (the demo and the tests).
 DEV_MASTER_KEY = hashlib.sha256(b"crosswalk development master key").hexdigest()
+#: The development audit signing key (an Ed25519 seed), likewise development only.
+DEV_SIGNING_SEED = hashlib.sha256(b"crosswalk development audit signing key").hexdigest()
 
 
 class Settings(BaseSettings):
@@ -32,7 +40,8 @@ class Settings(BaseSettings):
         database_url: SQLAlchemy URL; ``postgresql://`` uses psycopg 3.
         environment: ``development`` allows the well-known development master key.
         master_key: 32 bytes as 64 hex digits (or URL-safe base64); wraps the per-agency data keys.
-        schema_version: Linkage schema version submissions must carry.
+        schema_version: Linkage schema version submissions must carry (by
+            default the built-in canonical schema's).
         key_id: Id of the linkage secret the agencies share (the hub never holds
             the secret itself); ``None`` accepts the first key id seen and then
             only that one.
@@ -64,7 +73,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///crosswalk.db"
     environment: Literal["development", "production"] = "production"
     master_key: SecretStr | None = None
-    schema_version: str = "canonical/1"
+    schema_version: str = Field(default_factory=lambda: default_schema().schema_version)
     key_id: str | None = None
     max_batch_records: int = Field(default=5000, ge=1)
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
@@ -95,9 +104,6 @@ class Settings(BaseSettings):
             ConfigurationError: if the key is absent, malformed, weak, or the
                 development key outside development.
         """
-        from api.errors import ConfigurationError
-        from api.hub.context_crypto import MasterKeyError, parse_master_key
-
         if self.master_key is None:
             if self.environment == "development":
                 return bytes.fromhex(DEV_MASTER_KEY)
@@ -117,9 +123,6 @@ class Settings(BaseSettings):
             ConfigurationError: if the key is absent, or the development key
                 outside development.
         """
-        from api.errors import ConfigurationError
-        from api.hub.audit.signing import DEV_SIGNING_SEED
-
         if self.audit_signing_key is None:
             if self.environment == "development":
                 return DEV_SIGNING_SEED

@@ -11,10 +11,12 @@ FHIR document that names something outside its closed lists, the ``field``.
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api import errors
-from linkage.admission.validation import BatchRejected
+from linkage.admission import BatchRejected
 from linkage.errors import LinkageError
 from policy import errors as policy_errors
 
@@ -86,8 +88,28 @@ def _linkage_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=422)
 
 
+def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own 422, minus what it would echo: each error's ``input`` (and ``url``).
+
+    The default handler returns the offending value with each error; a value
+    sent where a name, a date or a reason belongs would come straight back and
+    land in whatever logs the response. The location (which field) and the
+    message stay.
+    """
+    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this type only
+    detail = [
+        {key: value for key, value in error.items() if key in _VALIDATION_KEYS}
+        for error in exc.errors()
+    ]
+    return JSONResponse({"detail": jsonable_encoder(detail)}, status_code=422)
+
+
+_VALIDATION_KEYS = frozenset({"type", "loc", "msg", "ctx"})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers above."""
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(errors.ServiceError, _service_error)
     app.add_exception_handler(BatchRejected, _batch_rejected)
     app.add_exception_handler(LinkageError, _linkage_error)

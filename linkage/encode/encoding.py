@@ -13,7 +13,13 @@ given_name       exact, canonical (nickname → formal names, a list), phonetic,
                  initial, suffix (Jr/Sr/III found in the name)
 middle_name      exact, initial
 family_name      exact, parts (compound/hyphenated parts, a list), phonetic, suffix
-birth_date       exact, year, swapped (day and month unordered), monthday
+birth_date       exact, year, swapped (day and month unordered), monthday,
+                 year_near (the years before and after, as ``year`` tokens: a
+                 year ± 1 test for dates estimated from an age), generation
+                 (two 20-year grids offset by 10: no shared cell means 20+
+                 years apart)
+ssn              exact, serial_pair (prefix with serial // 2 and (serial + 1) // 2:
+                 consecutive numbers share exactly one)
 street_address   exact, number (house number)
 others           exact
 ===============  =============================================================
@@ -69,6 +75,16 @@ def _plain_date(day: datetime.date) -> _Plain:
         "year": str(y),
         "swapped": f"{y}-{min(m, d)}-{max(m, d)}",
         "monthday": f"{m}-{d}",
+        "year_near": [str(y - 1), str(y + 1)],
+        "generation": [f"a{y // 20}", f"b{(y + 10) // 20}"],
+    }
+
+
+def _plain_ssn(digits: str) -> _Plain:
+    prefix, serial = digits[:-4], int(digits[-4:])
+    return digits, {
+        "exact": digits,
+        "serial_pair": [f"{prefix}:{serial // 2}:0", f"{prefix}:{(serial + 1) // 2}:1"],
     }
 
 
@@ -97,8 +113,12 @@ _NORMALISERS: dict[str, tuple[Callable[[str], Any], Callable[[Any], _Plain]]] = 
     "city": (norm.normalize_city, _plain_simple),
     "postcode": (norm.normalize_postcode, _plain_simple),
     "phone": (norm.normalize_phone, _plain_simple),
-    "ssn": (norm.normalize_ssn, _plain_simple),
+    "ssn": (norm.normalize_ssn, _plain_ssn),
 }
+
+#: Token kinds hashed as another kind, so that they compare with it: a
+#: ``year_near`` value is the ``year`` token of the neighbouring year.
+_HASH_KIND = {"year_near": "year"}
 
 #: Middle names share the given-name token key: a middle name recorded as the given
 #: name elsewhere ("Michael" for "James Michael") must be comparable across fields.
@@ -235,7 +255,8 @@ class RecordEncoder:
             for plan in fenc.tokens:
                 value = token_values.get(plan.kind)
                 if value:
-                    record.tokens[plan.output] = _token(plan.key, plan.kind, value)
+                    kind = _HASH_KIND.get(plan.kind, plan.kind)
+                    record.tokens[plan.output] = _token(plan.key, kind, value)
             if fenc.filter is not None:
                 filter_bytes = fenc.filter.encode(fenc.grams(text))
                 record.filters[fenc.spec.name] = base64.b64encode(filter_bytes).decode()
@@ -302,7 +323,8 @@ def _field_encoder(spec: FieldSpec, schema: LinkageSchema, secret: LinkageSecret
         elif kind == "phonetic" and spec.name in ("given_name", "family_name"):
             key = secret.derive("token:name_phonetic")
         json_name = orjson.dumps(output).decode() + ":"
-        plans.append(_TokenPlan(kind, output, key, json_name, _TokenHasher(key, kind)))
+        hasher = _TokenHasher(key, _HASH_KIND.get(kind, kind))
+        plans.append(_TokenPlan(kind, output, key, json_name, hasher))
     filter_ = None
     if spec.grams != "none":
         filter_key = secret.derive(f"filter:{spec.name}")

@@ -80,6 +80,17 @@ class PairContext:
         g, f = "given_name.phonetic", "family_name.phonetic"
         return self.cross_eq(g, f) | self.cross_eq(f, g)
 
+    def in_list(self, token: str, listed: str) -> Bool:
+        """One record's ``token`` is among the other's list-valued ``listed`` (same key)."""
+        multi = self.table.multi.get(listed)
+        if multi is None:
+            return np.zeros(len(self), dtype=bool)
+        col = self.table.token(token)
+        a, b = col[self.left], col[self.right]
+        hit: Bool = (multi[self.right] == a[:, None]).any(axis=1) & (a != 0)
+        hit |= (multi[self.left] == b[:, None]).any(axis=1) & (b != 0)
+        return hit
+
     def overlap(self, token: str) -> Bool:
         """List-valued ``token`` shares at least one non-missing value."""
         multi = self.table.multi.get(token)
@@ -130,12 +141,18 @@ class Comparison:
         tf_token: Token whose value frequency adjusts the exact-match level
             (term-frequency adjustment), or ``None``.
         compute: ``(ctx) -> (null mask, [condition per agreement level])``.
+        tf_levels: Further ``(level, token)`` term-frequency adjustments: a
+            level whose pairs agree on ``token`` (e.g. the same 1 January).
+        against: Levels that never count *for* a match: their weight is at
+            most the else level's (e.g. consecutive SSNs, which twins have).
     """
 
     name: str
     levels: tuple[str, ...]
     tf_token: str | None
     compute: Callable[[PairContext], tuple[Bool, list[Bool]]]
+    tf_levels: tuple[tuple[int, str], ...] = ()
+    against: tuple[int, ...] = ()
 
     def __call__(self, ctx: PairContext) -> Levels:
         """Level index of every pair: 0 null, then agreement levels, last else."""
@@ -188,12 +205,22 @@ def _middle_name(c: PairContext) -> tuple[Bool, list[Bool]]:
 
 
 def _birth_date(c: PairContext) -> tuple[Bool, list[Bool]]:
+    """Dates: exact, swapped or one digit, two digits, same year, same day, year ± 1.
+
+    Same year and year ± 1 are the levels of approximate dates: a birth year
+    estimated from an age (1 January of the year, one year late before the
+    birthday). Same day-and-month is split from same year so that its weight
+    can be adjusted by how common the day is (1 January is assigned to many
+    refugees).
+    """
     d = c.dice("birth_date")
     return ~c.has("birth_date"), [
         c.eq("birth_date.exact"),
         c.eq("birth_date.swapped") | (d >= DATE_ONE_DIGIT),
         d >= DATE_TWO_DIGITS,
-        c.eq("birth_date.year") | c.eq("birth_date.monthday"),
+        c.eq("birth_date.year"),
+        c.eq("birth_date.monthday"),
+        c.in_list("birth_date.year", "birth_date.year_near"),
     ]
 
 
@@ -214,6 +241,12 @@ def _address(c: PairContext) -> tuple[Bool, list[Bool]]:
         postcode & (city_sim | c.eq("street_address.number")),
         postcode | city_sim,
     ]
+
+
+def _ssn(c: PairContext) -> tuple[Bool, list[Bool]]:
+    """SSNs: exact, consecutive (evidence *against*: twins), one digit off, else."""
+    consecutive = c.overlap("ssn.serial_pair") & ~c.eq("ssn.exact")
+    return ~c.has("ssn"), [c.eq("ssn.exact"), consecutive, c.dice("ssn") >= DIGITS_ONE_OFF]
 
 
 def _digits(field: str) -> Callable[[PairContext], tuple[Bool, list[Bool]]]:
@@ -254,9 +287,19 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("middle_name", ("null", "same", "initial", "else"), None, _middle_name),
     Comparison(
         "birth_date",
-        ("null", "exact", "swapped_or_one_digit", "two_digits", "year_or_monthday", "else"),
-        None,
+        (
+            "null",
+            "exact",
+            "swapped_or_one_digit",
+            "two_digits",
+            "year",
+            "monthday",
+            "year_near",
+            "else",
+        ),
+        "birth_date.exact",
         _birth_date,
+        tf_levels=((5, "birth_date.monthday"),),
     ),
     Comparison("sex", ("null", "exact", "else"), None, _sex),
     Comparison(
@@ -274,7 +317,9 @@ COMPARISONS: tuple[Comparison, ...] = (
         _address,
     ),
     Comparison("phone", ("null", "exact", "one_digit", "else"), None, _digits("phone")),
-    Comparison("ssn", ("null", "exact", "one_digit", "else"), None, _digits("ssn")),
+    Comparison(
+        "ssn", ("null", "exact", "consecutive", "one_digit", "else"), None, _ssn, against=(2,)
+    ),
     Comparison("suffix", ("null", "exact", "else"), None, _suffix),
 )
 

@@ -41,10 +41,13 @@ class JointCell:
     token_b: str
 
 
-#: Household-shared identifiers: surname with street address, surname with phone.
+#: Household-shared identifiers: surname with street address, surname with phone,
+#: and surname with birth date (twins).
 HOUSEHOLD_CELLS: tuple[JointCell, ...] = (
     JointCell("family_name", 1, "family_name.exact", "address", 1, "street_address.exact"),
     JointCell("family_name", 1, "family_name.exact", "phone", 1, "phone.exact"),
+    # Twins: one surname and one birth date, two people (4 % of a population).
+    JointCell("family_name", 1, "family_name.exact", "birth_date", 1, "birth_date.exact"),
 )
 
 

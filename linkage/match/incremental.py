@@ -17,14 +17,17 @@ four vectorised steps and one small clustering:
    pairs between members of different touched subjects that new records (or
    constraints) connect are blocked and scored too (see
    :mod:`linkage.match.local_problem`), so a new record that matches two subjects
-   merges them only when the average probability over all scored cross pairs
-   reaches ``merge_threshold``.
+   merges them only when the average probability over all cross pairs (those
+   not blocked are scored on demand, as in the batch) reaches
+   ``merge_threshold`` and no cross pair is a hard contradiction
+   (:mod:`linkage.match.contradictions`).
    Reviewer cannot-links are never violated and must-links are honoured.
    Stored subjects are never split here (that takes a batch re-link).
 4. **Naming** — a cluster keeps the id of its largest stored subject (the
    others are merged into it, with a ``merge`` :class:`SubjectEvent`); a cluster
    of new records only reuses the subject its records had before an update if
-   nothing else holds it, or else gets :func:`new_subject_id`.
+   nothing else holds it, or else gets :func:`new_subject_id` (keyed with the
+   caller's :class:`SubjectIdKey`).
 
 :func:`link_batch` leaves the index untouched and returns a
 :class:`BatchOutcome`; the caller writes it to its database and, once that
@@ -43,6 +46,7 @@ import numpy.typing as npt
 
 from linkage.match.blocking import candidate_pairs
 from linkage.match.clustering import cluster_pairs
+from linkage.match.contradictions import contradictions, table_scorer
 from linkage.match.index import LinkIndex
 from linkage.match.local_problem import (
     LocalProblem,
@@ -60,7 +64,9 @@ from linkage.match.resolve import (
     resolve,
     score_against_index,
 )
-from linkage.match.subjects import RecordKey, SubjectEvent, new_subject_id
+from linkage.match.stacked import stacked
+from linkage.match.subjects import SubjectEvent, SubjectIdKey, new_subject_id
+from linkage.records import RecordKey
 from linkage.table import EncodedTable
 
 __all__ = ["BatchOutcome", "Candidate", "RecordLink", "Zone", "link_batch", "resolve"]
@@ -143,18 +149,27 @@ def _cluster(
     model: FellegiSunterModel,
     settings: LinkSettings,
     constraints: tuple[Sequence[KeyPair], Sequence[KeyPair]],
+    table: EncodedTable,
 ) -> tuple[I64, int]:
-    """Cluster labels of the local records, and the number of skipped constraints."""
+    """Cluster labels of the local records, and the number of skipped constraints.
+
+    As in the batch run, every cross pair counts and hard contradictions block
+    merges: the local table (new rows, then the touched members, read in place)
+    scores the pairs that blocking did not compare.
+    """
     parts = [local_pairs(problem, scored), cross_subject_pairs(problem, model, settings)]
     left = np.concatenate([p[0] for p in parts])
     right = np.concatenate([p[1] for p in parts])
     probability = np.concatenate([p[2] for p in parts])
+    local = stacked(table, problem.index.table, problem.members)
+    lo, hi = np.minimum(left, right), np.maximum(left, right)
     must, _ = _map_constraints(problem, constraints[0], cannot=False)
     cannot, skipped = _map_constraints(problem, constraints[1], cannot=True)
     labels = cluster_pairs(
-        problem.size, np.minimum(left, right), np.maximum(left, right), probability,
+        problem.size, lo, hi, probability,
         match_threshold=settings.match_threshold, merge_threshold=settings.merge_threshold,
         must_link=problem.subject_chains() + must, cannot_link=cannot,
+        scorer=table_scorer(local, model), contradicts=contradictions(local, lo, hi),
     )  # fmt: skip
     return labels, skipped
 
@@ -169,7 +184,11 @@ class _Naming:
 
 
 def _name_clusters(
-    problem: LocalProblem, labels: I64, keys: list[RecordKey], taken: Container[str]
+    problem: LocalProblem,
+    labels: I64,
+    keys: list[RecordKey],
+    taken: Container[str],
+    id_key: SubjectIdKey,
 ) -> _Naming:
     """Keep the largest stored subject of each cluster; name clusters of new records."""
     index, b = problem.index, problem.b
@@ -188,7 +207,7 @@ def _name_clusters(
             if subjects:
                 names[label] = _keep_largest(index, subjects, naming)
             else:
-                names[label] = _fresh_id(index, new_of[label], used, taken)
+                names[label] = _fresh_id(index, new_of[label], used, taken, id_key)
             used.add(names[label])
         naming.subject_ids.append(names[label])
     return naming
@@ -204,7 +223,11 @@ def _keep_largest(index: LinkIndex, subjects: set[str], naming: _Naming) -> str:
 
 
 def _fresh_id(
-    index: LinkIndex, members: list[RecordKey], used: set[str], taken: Container[str]
+    index: LinkIndex,
+    members: list[RecordKey],
+    used: set[str],
+    taken: Container[str],
+    id_key: SubjectIdKey,
 ) -> str:
     """The members' previous subject if only they held it, else a new stable id."""
     new_keys = set(members)
@@ -215,7 +238,7 @@ def _fresh_id(
             return previous  # type: ignore[return-value]
     rejected = set(used)
     while True:
-        candidate = new_subject_id(members, rejected)
+        candidate = new_subject_id(members, rejected, id_key=id_key)
         if candidate not in taken and not index.member_count(candidate):
             return candidate
         rejected.add(candidate)
@@ -295,6 +318,7 @@ def link_batch(
     must_link: Sequence[KeyPair] = (),
     cannot_link: Sequence[KeyPair] = (),
     taken_ids: Container[str] = frozenset(),
+    id_key: SubjectIdKey | None = None,
 ) -> BatchOutcome:
     """Link new records against the index and each other; the index is not changed.
 
@@ -305,6 +329,8 @@ def link_batch(
         settings: Thresholds and blocking (those of the batch run).
         must_link, cannot_link: Reviewer constraints by ``(agency, record_id)``.
         taken_ids: Subject ids that must not be handed out (e.g. retired ones).
+        id_key: Names new subjects (the hub's key; see :func:`link_table`).
+            ``None``: a one-off random key.
 
     Returns:
         The outcome; apply it with ``index.apply(outcome)`` after it is stored.
@@ -324,8 +350,8 @@ def link_batch(
     constraints = (*must_link, *cannot_link)
     touched, contested = touched_subjects(index, scored, settings, constraints, new_of)
     problem = LocalProblem(index, keys, touched, contested)
-    labels, skipped = _cluster(problem, scored, model, settings, (must_link, cannot_link))
-    naming = _name_clusters(problem, labels, keys, taken_ids)
+    labels, skipped = _cluster(problem, scored, model, settings, (must_link, cannot_link), table)
+    naming = _name_clusters(problem, labels, keys, taken_ids, id_key or SubjectIdKey.generate())
     best, review = _links(problem, scored, naming, settings, keys)
     changes = {
         key: naming.merged_into[old] for old in naming.merged_into for key in index.members(old)

@@ -30,8 +30,8 @@ import numpy.typing as npt
 from linkage.errors import EncodedDataError, LinkageError
 from linkage.match.blocking import _BROAD_MAX_BLOCK, DEFAULT_RULES, BlockingRule
 from linkage.match.index_keys import SortedKeys, expand_ranges, refine_hot_blocks, table_keys
-from linkage.match.subjects import RecordKey
 from linkage.match.table_ops import check_compatible, take_rows
+from linkage.records import RecordKey
 from linkage.table import EncodedTable
 
 __all__ = [

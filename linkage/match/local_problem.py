@@ -24,7 +24,7 @@ from linkage.match.index import LinkIndex
 from linkage.match.model import FellegiSunterModel
 from linkage.match.pipeline import LinkSettings
 from linkage.match.resolve import ScoredPairs, pair_probability
-from linkage.match.subjects import RecordKey
+from linkage.records import RecordKey
 
 __all__ = ["LocalProblem", "cross_subject_pairs", "local_pairs", "touched_subjects"]
 

@@ -112,11 +112,18 @@ class FellegiSunterModel:
         Scoring uses ``u`` from random sampling and the prior λ of a *random* pair,
         so any pair — a blocked candidate or not — is scored on the same scale; ``m``
         comes from EM over the candidates, which hold nearly all true matches.
+
+        A level listed in a comparison's ``against`` weighs at most what the else
+        level does: consecutive SSNs are rare among random pairs (tiny ``u``) and
+        rarer still among matches, so ``m/u`` alone would call them evidence for a
+        match, when in fact they are what twins share.
         """
         out = []
-        for m, u in zip(self.m, self.u_random, strict=True):
+        for comp, m, u in zip(self.comparisons, self.m, self.u_random, strict=True):
             w = np.log2(np.maximum(m, 1e-12) / np.maximum(u, 1e-12))
             w[0] = 0.0
+            for level in comp.against:
+                w[level] = min(w[level], w[-1])
             out.append(w)
         return out
 
@@ -135,11 +142,12 @@ class FellegiSunterModel:
         weight = np.full(len(levels), np.log2(prior_odds))
         for j, (comp, w) in enumerate(zip(self.comparisons, self.level_weights(), strict=True)):
             weight += w[levels[:, j]]
-            tf = self.tf.get(comp.tf_token or "")
-            if tf is not None:
-                exact = levels[:, j] == 1
-                tokens = table.token(comp.tf_token or "")[left[exact]]
-                weight[exact] += np.log2(tf.adjustment(tokens))
+            for level, token in ((1, comp.tf_token), *comp.tf_levels):
+                tf = self.tf.get(token or "")
+                if tf is not None:
+                    agree = levels[:, j] == level
+                    tokens = table.token(token or "")[left[agree]]
+                    weight[agree] += np.log2(tf.adjustment(tokens))
         names = [c.name for c in self.comparisons]
         for cell, bits in self.joint.items():
             if cell.comparison_a in names and cell.comparison_b in names:

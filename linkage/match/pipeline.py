@@ -20,9 +20,11 @@ from tqdm import tqdm
 from linkage.match.blocking import DEFAULT_RULES, BlockingRule, candidate_pairs
 from linkage.match.clustering import cluster_pairs
 from linkage.match.comparisons import COMPARISONS, comparison_levels
+from linkage.match.contradictions import contradictions, table_scorer
 from linkage.match.model import FellegiSunterModel
-from linkage.match.subjects import RecordKey, SubjectEvent, assign_subject_ids
+from linkage.match.subjects import SubjectEvent, SubjectIdKey, assign_subject_ids
 from linkage.match.training import train_model
+from linkage.records import RecordKey
 from linkage.table import EncodedTable
 
 __all__ = ["LinkResult", "LinkSettings", "link_table"]
@@ -163,6 +165,7 @@ def link_table(
     cannot_link: Sequence[tuple[RecordKey, RecordKey]] = (),
     settings: LinkSettings | None = None,
     progress: bool = False,
+    id_key: SubjectIdKey | None = None,
 ) -> LinkResult:
     """Link (deduplicate) all records of ``table`` into subjects.
 
@@ -173,6 +176,9 @@ def link_table(
         must_link, cannot_link: Reviewer constraints by ``(agency, record_id)``.
         settings: Thresholds and sizes.
         progress: Show progress bars on standard error.
+        id_key: Names new subjects (the hub's key): the same input and key give
+            the same ids. ``None``: a one-off random key, so new ids are
+            unguessable but reproducible only through ``previous``.
     """
     settings = settings or LinkSettings()
     timings: dict[str, float] = {}
@@ -195,8 +201,12 @@ def link_table(
             match_threshold=settings.match_threshold,
             merge_threshold=settings.merge_threshold,
             must_link=must, cannot_link=cannot,
+            scorer=table_scorer(table, model),
+            contradicts=contradictions(table, left, right),
         )  # fmt: skip
-        subject_ids, events = assign_subject_ids(table.keys(), labels, previous)
+        subject_ids, events = assign_subject_ids(
+            table.keys(), labels, previous, id_key=id_key or SubjectIdKey.generate()
+        )
         record_probability = _record_probability(len(table), left, right, probability, labels)
     return LinkResult(
         table, model, left, right, probability, subject_ids, record_probability, events,

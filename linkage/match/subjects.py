@@ -4,13 +4,14 @@ A subject id is what the rest of the program (responders, consents, audit) holds
 on to, so it must not change merely because linking ran again. Given the previous
 run's assignment, each new cluster inherits the previous id it overlaps most
 (largest overlap first, each old id used at most once); clusters that inherit
-nothing get a fresh id. The returned events say which old subjects were merged
-into or split off which new ones, so that the service can record them.
+nothing get a fresh id, keyed with the caller's :class:`SubjectIdKey` (see
+:mod:`linkage.match.subject_key`: nobody without the key can compute or invert
+one). The returned events say which old subjects were merged into or split off
+which new ones, so that the service can record them.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,9 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["SubjectEvent", "assign_subject_ids", "new_subject_id"]
+from linkage.match.subject_key import SubjectIdKey
+from linkage.records import RecordKey
 
-RecordKey = tuple[str, str]
+__all__ = ["SubjectEvent", "SubjectIdKey", "assign_subject_ids", "new_subject_id"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,16 +34,16 @@ class SubjectEvent:
     previous_ids: tuple[str, ...]
 
 
-def new_subject_id(members: Sequence[RecordKey], taken: set[str]) -> str:
-    """A deterministic fresh id derived from the cluster's first member key.
+def new_subject_id(members: Sequence[RecordKey], taken: set[str], *, id_key: SubjectIdKey) -> str:
+    """A fresh id keyed on the cluster's smallest member key, not in ``taken``.
 
-    Record ids are agency-internal keys, not personal identifiers; the id is a
-    truncated SHA-256 so it reveals nothing and stays the same across runs.
+    Deterministic for one key (the same cluster gets the same id on every run),
+    and without the key neither computable from ``(agency, record_id)`` nor
+    invertible to it.
     """
-    seed = "\x1f".join(min(members))
+    seed = min(members)
     for attempt in range(1000):
-        digest = hashlib.sha256(f"{seed}\x1e{attempt}".encode()).hexdigest()[:16]
-        candidate = f"S-{digest}"
+        candidate = id_key.subject_id(seed, attempt)
         if candidate not in taken:
             return candidate
     raise RuntimeError("could not allocate a subject id")  # pragma: no cover - 2^-64 odds
@@ -51,6 +53,8 @@ def assign_subject_ids(
     keys: Sequence[RecordKey],
     labels: npt.NDArray[np.int64],
     previous: Mapping[RecordKey, str] | None = None,
+    *,
+    id_key: SubjectIdKey,
 ) -> tuple[list[str], list[SubjectEvent]]:
     """Name every cluster, keeping previous ids where clusters persist.
 
@@ -58,6 +62,7 @@ def assign_subject_ids(
         keys: ``(agency, record_id)`` per row.
         labels: Cluster label per row.
         previous: Earlier ``(agency, record_id) → subject_id`` assignment.
+        id_key: Names the clusters that inherit no previous id.
 
     Returns:
         Subject id per row, and merge/split events relative to ``previous``.
@@ -81,7 +86,7 @@ def assign_subject_ids(
     taken = used | set(previous.values())
     for label, rows in sorted(members.items()):
         if label not in names:
-            names[label] = new_subject_id([keys[r] for r in rows], taken)
+            names[label] = new_subject_id([keys[r] for r in rows], taken, id_key=id_key)
             taken.add(names[label])
     ids = [names[label] for label in labels.tolist()]
     return ids, _events(overlap, names)

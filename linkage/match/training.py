@@ -197,11 +197,8 @@ def train_model(
         patterns, counts.astype(np.float64), m, u_random, everything, estimate_m=False
     )
     total_pairs = n * (n - 1) / 2
-    tf = {
-        comp.tf_token: TermFrequencies.from_column(table.token(comp.tf_token))
-        for comp in comparisons
-        if comp.tf_token
-    }
+    tf_tokens = [c.tf_token for c in comparisons] + [t for c in comparisons for _, t in c.tf_levels]
+    tf = {token: TermFrequencies.from_column(table.token(token)) for token in tf_tokens if token}
     lam = min(1.0, share * len(levels) / max(total_pairs, 1.0))
     model = FellegiSunterModel(
         table.schema_version, table.key_id, comparisons, m, u_random, u_random, share, lam, tf,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import fastapi.routing
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -21,6 +22,9 @@ from api.demo.builder import DEMO_CONFIG
 from api.errors import NotFound
 from api.hub.app import create_app
 from api.hub.identity import service as identity
+from api.hub.linking.relink import RunManager
+from api.hub.linking.service import LinkService
+from api.hub.services import HubServices
 from api.hub.settings import Settings
 from linkage.encode.encoding import RecordEncoder
 from linkage.encode.keys import LinkageSecret
@@ -73,9 +77,20 @@ class Hub:
     tokens: dict[str, str] = field(default_factory=dict)
 
     @property
-    def linking(self) -> Any:
+    def services(self) -> HubServices:
+        """The app's services."""
+        services: HubServices = self.client.app.state.services  # type: ignore[attr-defined]
+        return services
+
+    @property
+    def linking(self) -> LinkService:
         """The app's link service."""
-        return self.client.app.state.linking  # type: ignore[attr-defined]
+        return self.services.linking
+
+    @property
+    def runs(self) -> RunManager:
+        """The app's re-link runner."""
+        return self.services.runs
 
     def agency(self, name: str) -> None:
         """Create an agency (idempotent for tests)."""
@@ -113,4 +128,19 @@ def open_hub(settings: Settings) -> Iterator[Hub]:
     """Start an app (lifespan included) and yield a :class:`Hub`."""
     app = create_app(settings)
     with TestClient(app) as client:
-        yield Hub(client, app.state.engine, settings)
+        yield Hub(client, app.state.services.engine, settings)
+
+
+def served_routes() -> list[tuple[str, str]]:
+    """Every ``(method, path)`` the hub answers, included routers flattened."""
+    app = create_app(make_settings("sqlite://"), migrate=False)  # no lifespan: no database
+    # FastAPI >= 0.165 keeps included routers lazy; iter_route_contexts flattens them.
+    flatten = getattr(fastapi.routing, "iter_route_contexts", list)
+    found = []
+    routes: list[Any] = list(flatten(app.routes))
+    for route in routes:
+        # A mount or websocket has no methods: fail rather than let it go unchecked.
+        assert route.methods, f"unexpected route {route!r}"
+        for method in sorted(set(route.methods) - {"HEAD", "OPTIONS"}):
+            found.append((method, route.path))
+    return found

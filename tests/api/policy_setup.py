@@ -19,7 +19,7 @@ from sqlalchemy import update
 from api.db import session_scope
 from api.demo.builder import DEFAULT_POLICY
 from api.hub.policies.admin import import_policy
-from api.hub.tables import StoredRecord
+from api.hub.records.tables import StoredRecord
 from linkage.encode.keys import LinkageSecret
 from tests.api.hub import Hub, encode_rows, read_rows
 
@@ -101,7 +101,7 @@ def build_policy_hub(hub: Hub, secret: LinkageSecret, fixtures_dir: Path) -> Pol
     for username, role, agency in USERS:
         hub.user(username, role, agency)
     import_policy(hub.engine, DEFAULT_POLICY.read_text("utf-8"))
-    hub.client.app.state.policy.load()  # type: ignore[attr-defined]
+    hub.client.app.state.services.policy.load()  # type: ignore[attr-defined]
     rows = read_rows(fixtures_dir / "synthetic" / "small" / "police_cad.csv")[:4]
     record_ids: dict[str, str] = {}
     for row, (agency, context) in zip(rows, CONTEXT.items(), strict=True):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import stat
 from pathlib import Path
 
 import orjson
@@ -60,6 +62,47 @@ def test_relinking_with_previous_keeps_subject_ids(febrl_sample: Path, tmp_path:
     assert first.read_text() == second.read_text()
 
 
+def _subject_ids(path: Path) -> list[str]:
+    with path.open() as handle:
+        return [r["subject_id"] for r in csv.DictReader(handle)]
+
+
+def test_link_with_an_id_key_is_reproducible_and_another_key_names_subjects_apart(
+    febrl_sample: Path, tmp_path: Path
+) -> None:
+    key = tmp_path / "key"
+    _run("keygen", "-o", key)
+    enc = tmp_path / "a.jsonl"
+    _run("encode", febrl_sample / "febrl4_a.csv", "--agency", "a", "--key-file", key, "-o", enc)
+    model, id_key, other_key = tmp_path / "model.json", tmp_path / "ids.key", tmp_path / "o.key"
+    outs = [tmp_path / f"{name}.csv" for name in ("first", "again", "other")]
+    for out, ids in zip(outs, (id_key, id_key, other_key), strict=True):
+        assert _run("link", enc, "-o", out, "--model", model, "--id-key", ids) == 0
+    assert stat.S_IMODE(id_key.stat().st_mode) == 0o600  # created on first use
+    first, again, other = (_subject_ids(out) for out in outs)
+    assert first == again
+    assert not set(first) & set(other)
+    with enc.open() as handle:
+        record_ids = [orjson.loads(line)["record_id"] for line in handle]
+    unkeyed = {
+        "S-" + hashlib.sha256(f"a\x1f{r}\x1e0".encode()).hexdigest()[:16] for r in record_ids
+    }
+    assert not unkeyed & set(first)
+
+
+def test_link_refuses_a_linkage_secret_as_its_id_key(
+    febrl_sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = tmp_path / "key"
+    _run("keygen", "-o", key)
+    enc = tmp_path / "a.jsonl"
+    _run("encode", febrl_sample / "febrl4_a.csv", "--agency", "a", "--key-file", key, "-o", enc)
+    capsys.readouterr()
+    assert _run("link", enc, "-o", tmp_path / "c.csv", "--id-key", key) == 2
+    assert "not a subject-id key file" in capsys.readouterr().err
+    assert not (tmp_path / "c.csv").exists()
+
+
 def test_linking_encodings_of_different_keys_is_refused(
     febrl_sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -82,7 +125,7 @@ def test_linking_different_schema_versions_is_refused(
     _run("keygen", "-o", key)
     schema = tmp_path / "v2.toml"
     schema.write_text((fixtures_dir / "schemas" / "canonical.toml").read_text()
-                      .replace("version = 1", "version = 2"))  # fmt: skip
+                      .replace("version = 2", "version = 3"))  # fmt: skip
     _run("encode", febrl_sample / "febrl4_a.csv", "--agency", "a", "--key-file", key,
          "-o", tmp_path / "v1.jsonl")  # fmt: skip
     _run("encode", febrl_sample / "febrl4_b.csv", "--agency", "b", "--key-file", key,
@@ -137,7 +180,7 @@ def test_malformed_encoded_file_names_the_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"schema_version": "canonical/1"}\nnot json\n')
+    bad.write_text('{"schema_version": "canonical/2"}\nnot json\n')
     assert _run("link", bad, "-o", tmp_path / "c.csv") == 2
     assert f"{bad}:1" in capsys.readouterr().err
 

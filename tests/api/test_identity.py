@@ -13,15 +13,13 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import fastapi.routing
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from api.hub.app import create_app
 from api.hub.deps import CurrentUser
-from api.hub.identity.roles import Role
 from api.hub.identity.tokens import hash_token, new_token
-from tests.api.hub import Hub, make_settings, open_hub
+from policy.vocabulary import Role
+from tests.api.hub import Hub, make_settings, open_hub, served_routes
 
 #: Routes any caller may reach. FastAPI's own documentation pages (``/redoc`` and
 #: the Swagger OAuth redirect) are public along with ``/docs``.
@@ -37,22 +35,7 @@ PUBLIC_PATHS = {
 _PATH_PARAM = re.compile(r"\{[^}]+\}")
 
 
-def _served_routes() -> list[tuple[str, str]]:
-    """Every ``(method, path)`` the app answers, included routers flattened."""
-    app = create_app(make_settings("sqlite://"), migrate=False)  # no lifespan: no database
-    # FastAPI >= 0.165 keeps included routers lazy; iter_route_contexts flattens them.
-    flatten = getattr(fastapi.routing, "iter_route_contexts", list)
-    found = []
-    routes: list[Any] = list(flatten(app.routes))
-    for route in routes:
-        # A mount or websocket has no methods: fail rather than let it go unchecked.
-        assert route.methods, f"unexpected route {route!r}"
-        for method in sorted(set(route.methods) - {"HEAD", "OPTIONS"}):
-            found.append((method, route.path))
-    return found
-
-
-SERVED = _served_routes()
+SERVED = served_routes()
 PROTECTED = [(m, _PATH_PARAM.sub("1", p)) for m, p in SERVED if p not in PUBLIC_PATHS]
 
 
@@ -258,6 +241,38 @@ def test_an_admin_creates_an_agency_once(admin_hub: Hub) -> None:
 
     assert (first.status_code, first.json()) == (201, {"name": "fire-dept"})
     assert again.status_code == 409
+
+
+def test_an_agency_the_admin_creates_is_one_its_privacy_officer_can_write_rules_for(
+    admin_hub: Hub,
+) -> None:
+    """One agency-name rule: no agency is created that no policy rule could name."""
+    assert _post(admin_hub, "/v1/admin/agencies", {"name": "county-bh"}).status_code == 201
+    admin_hub.user("po-bh", "privacy_officer", "county-bh")
+    rule = {
+        "role": "bh_clinician",
+        "category": "communication_needs",
+        "purpose": "treatment",
+        "condition": "always",
+        "effect": "allow",
+    }
+    draft = admin_hub.client.post(
+        "/v1/policies/drafts",
+        json={"scope": "county-bh", "rules": [rule]},
+        headers=admin_hub.auth("po-bh"),
+    )
+
+    assert draft.status_code == 201, draft.text
+
+
+@pytest.mark.parametrize("name", ["county.bh", "9-one-one", "x" * 64])
+def test_an_agency_name_no_rule_could_name_is_refused_at_creation(
+    shared_hub: Hub, name: str
+) -> None:
+    response = _post(shared_hub, "/v1/admin/agencies", {"name": name})
+
+    assert response.status_code == 422, response.text
+    assert "agency name" in response.json()["detail"]
 
 
 @pytest.mark.parametrize(

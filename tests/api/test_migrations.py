@@ -1,7 +1,8 @@
 """Alembic migrations build exactly the schema the tables declare, on both backends.
 
 ``compare_metadata`` is autogenerate's own diff: if a table, column, index,
-constraint or type in :mod:`api.hub.tables` changes without a migration, it reports
+constraint or type in the hub's tables
+(:data:`api.hub.migrations.TABLE_MODULES`) changes without a migration, it reports
 the difference and the test fails.
 """
 
@@ -16,9 +17,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, select, text
 from sqlmodel import Session, SQLModel
 
-import api.hub.tables  # noqa: F401 - registers every table on SQLModel.metadata
-from api.db import alembic_config, make_engine, upgrade_database
-from api.hub.tables import LinkState
+from api.db import make_engine
+from api.hub.linking.tables import LinkState
+from api.hub.migrations import alembic_config, register_tables, upgrade_database
+
+register_tables()  # every table on SQLModel.metadata, for the comparison below
 
 
 @pytest.fixture

@@ -75,11 +75,45 @@ def test_a_typo_is_a_422_naming_the_field(ph: PolicyHub, rule: dict[str, Any], f
     assert response.json()["field"] == field
 
 
+SUBSTANCE_USE = {**COMMUNICATION, "role": "bh_clinician", "category": "substance_use"}
+
+
+@pytest.mark.parametrize(
+    ("user", "scope", "rule", "field", "says"),
+    [
+        ("po-bh", "behavioral_health", SUBSTANCE_USE, "rules[1].condition", "consent"),
+        ("po-bh", "behavioral_health", {**SUBSTANCE_USE, "condition": "same_agency"},
+         "rules[1].condition", "consent"),
+        ("po-bh", "behavioral_health", {**SUBSTANCE_USE, "category": "*"},
+         "rules[1].condition", "includes substance_use"),
+        ("po-bh", "behavioral_health", {**SUBSTANCE_USE, "condition": "break_glass"},
+         "rules[1].purpose", "emergency"),
+        ("ppo", "*", COMMUNICATION, "rules[1].effect", "deny only"),
+        ("ppo", "*", {**SUBSTANCE_USE, "condition": "consent_granted"}, "rules[1].effect",
+         "deny only"),
+    ],
+    ids=["part2_always", "part2_same_agency", "wildcard_always", "part2_break_glass_any_purpose",
+         "program_wide_allow", "program_wide_consented_allow"],
+)  # fmt: skip
+def test_an_allow_bypassing_consent_or_the_owner_is_a_422_naming_the_field(
+    ph: PolicyHub, user: str, scope: str, rule: dict[str, Any], field: str, says: str
+) -> None:
+    fine = {**COMMUNICATION, "effect": "deny"}
+    response = _draft(ph, user, scope, [fine, rule])
+
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == field
+    assert says in response.json()["detail"]
+    drafts = ph.hub.client.get("/v1/policies/versions", headers=ph.hub.auth(user)).json()
+    assert all(v["published"] for v in drafts["versions"])  # nothing was stored
+
+
 def test_privacy_officers_edit_only_their_own_scope(ph: PolicyHub) -> None:
     assert _draft(ph, "po-police", "behavioral_health", [COMMUNICATION]).status_code == 403
     assert _draft(ph, "po-bh", "*", [COMMUNICATION]).status_code == 403
     assert _draft(ph, "officer", "police_cad", [COMMUNICATION]).status_code == 403
-    assert _draft(ph, "ppo", "*", [COMMUNICATION]).status_code == 201
+    guard_rail = {**COMMUNICATION, "effect": "deny"}  # program-wide rules deny only
+    assert _draft(ph, "ppo", "*", [guard_rail]).status_code == 201
     own = _draft(ph, "po-bh", "behavioral_health", [COMMUNICATION])
     assert own.status_code == 201
     publish = ph.hub.client.post(

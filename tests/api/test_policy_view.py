@@ -110,12 +110,65 @@ def test_allowed_values_are_returned_decrypted(ph: PolicyHub) -> None:
 
 
 def test_no_sharing_opt_in_means_nothing_from_that_agency(ph: PolicyHub) -> None:
-    # EMS shares only with behavioral health: the shelter's case manager gets nothing.
-    view = ph.view("casemgr", "care_coordination")
+    # EMS shares only with behavioral health: the shelter's case manager gets nothing,
+    # not even that the subject has an EMS record.
+    response = ph.hub.client.get(
+        f"/v1/subjects/{ph.subject_id}?purpose=care_coordination", headers=ph.hub.auth("casemgr")
+    )
+    assert response.status_code == 200, response.text
+    view = response.json()
 
-    ems = agency_view(view, "ems")
-    assert ems["categories"] == {}
-    assert set(withheld(view, "ems").values()) == {"no_sharing_agreement"}
+    assert agency_view(view, "ems") == {}
+    assert '"ems"' not in response.text
+    # Agencies that do disclose something still list what they withhold, with reasons.
+    assert "communication_needs" in agency_view(view, "behavioral_health")["categories"]
+    assert withheld(view, "behavioral_health")["behavioral_health"] == "consent_required"
+
+
+def test_an_agency_that_discloses_nothing_to_the_user_is_not_named(ph: PolicyHub) -> None:
+    # Behavioral health keeps only its Part 2 rule: nothing of it reaches an officer.
+    assert "behavioral_health" in {
+        a["agency"] for a in ph.view("officer", "crisis_response")["agencies"]
+    }
+    rule = {"role": "bh_clinician", "category": "substance_use", "purpose": "treatment",
+            "condition": "consent_granted", "effect": "allow"}  # fmt: skip
+    draft = ph.hub.client.post(
+        "/v1/policies/drafts",
+        json={"scope": "behavioral_health", "rules": [rule], "shares_with": ["police_cad"]},
+        headers=ph.hub.auth("po-bh"),
+    )
+    assert draft.status_code == 201, draft.text
+    published = ph.hub.client.post(
+        f"/v1/policies/versions/{draft.json()['id']}/publish", headers=ph.hub.auth("po-bh")
+    )
+    assert published.status_code == 200, published.text
+
+    view = ph.view("officer", "crisis_response")
+
+    assert "behavioral_health" not in {a["agency"] for a in view["agencies"]}
+    assert "police_cad" in {a["agency"] for a in view["agencies"]}
+
+
+def test_a_stored_part2_allow_without_consent_releases_nothing(ph: PolicyHub) -> None:
+    """A rule that reached storage past validation: the whole policy fails closed."""
+    versions = ph.hub.client.get("/v1/policies", headers=ph.hub.auth("auditor")).json()["versions"]
+    with ph.hub.engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO policy_rule (version_id, scope, role, category, purpose, "
+                 "condition, effect) VALUES (:v, 'behavioral_health', 'bh_clinician', "
+                 "'substance_use', '*', 'always', 'allow')"),
+            {"v": versions["behavioral_health"]},
+        )  # fmt: skip
+    ph.hub.services.policy.load()
+
+    response = ph.hub.client.get(
+        f"/v1/subjects/{ph.subject_id}?purpose=treatment", headers=ph.hub.auth("clinician")
+    )
+
+    assert response.status_code == 200, response.text
+    assert "zq-substance-note" not in response.text
+    assert "substance_use" not in response.text
+    assert response.json()["agencies"] == []
 
 
 def test_revoked_consent_takes_effect_on_the_next_request(ph: PolicyHub) -> None:

@@ -16,7 +16,13 @@ from the consents the test itself recorded.
 * a denied category is listed with the referee's reason — unless it is
   *conceal existence* (substance use without granted consent), in which case
   its name appears nowhere in that agency's part of the response, nor, when it
-  is concealed at every agency, anywhere in the raw response text.
+  is concealed at every agency, anywhere in the raw response text;
+* an agency the referee lets disclose nothing to the requester is not named at
+  all (issue #11): no part of its own, and its name nowhere in the raw text
+  (for agency names that are not also category names).
+
+Random policies are valid ones: program-wide rules deny, and substance use is
+allowed only under a condition that needs consent, or break-glass.
 
 The hub (SQLite, one subject with a record at four agencies) is built once per
 module; each example publishes its policy through ``import_policy`` (the
@@ -40,14 +46,17 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
+from api.hub.consents.tables import ConsentRow
 from api.hub.policies.admin import import_policy
-from api.hub.policy_tables import BreakGlassGrant, ConsentRow
+from api.hub.views.tables import BreakGlassGrant
 from linkage.encode.keys import LinkageSecret
 from policy.conditions import CONDITIONS
 from policy.consent import Consent, Recipient, Requester, consent_state
 from policy.enforcer import Decision, PolicyEngine, Request
+from policy.errors import PolicyValidationError
 from policy.policy_file import dump_policy
 from policy.rules import PolicySet, Rule, SharingPair
+from policy.validation import validate_rule
 from policy.view import PART2_REDISCLOSURE_NOTICE
 from policy.vocabulary import CATEGORIES, PURPOSES, RESPONDER_ROLES, ROLES
 from tests.api.hub import make_settings, open_hub
@@ -105,7 +114,7 @@ def ph(
 def publish(ph: PolicyHub, policy: PolicySet) -> str:
     """Publish ``policy`` as a policy file and make the app use it; returns its label."""
     label = import_policy(ph.hub.engine, dump_policy(policy))
-    ph.hub.client.app.state.policy.load()  # type: ignore[attr-defined]
+    ph.hub.client.app.state.services.policy.load()  # type: ignore[attr-defined]
     return label
 
 
@@ -232,9 +241,14 @@ def check_view(text: str, decisions: Decisions) -> Counter[str]:
     assert set(parts) <= set(OWNERS), body["agencies"]
     for owner in OWNERS:
         empty: dict[str, Any] = {"categories": {}, "withheld": [], "notices": []}
+        discloses = any(decisions[owner, c][1].allowed for c in CATEGORIES)
+        assert (owner in parts) == discloses, f"{owner} named: {discloses=}"
+        if not discloses:
+            if owner not in CATEGORIES:  # behavioral_health is a category name too
+                assert f'"{owner}"' not in text, f"{owner} disclosed nothing but is named"
+            seen["agency_not_named"] += 1
         part = parts.get(owner, empty)
         seen += check_agency(text, owner, part, decisions)
-        assert (owner in parts) == bool(part["categories"] or part["withheld"]), owner
     everywhere = [
         c for c in CATEGORIES
         if all(not decisions[o, c][1].allowed and concealed(c, decisions[o, c][0]) for o in OWNERS)
@@ -258,6 +272,7 @@ def check_agency(
     listed = {w["category"]: w["reason"] for w in part["withheld"]}
     assert len(listed) == len(part["withheld"]), f"{owner}: a category withheld twice"
     assert set(returned) | set(listed) <= set(CATEGORIES), part
+    discloses = any(decisions[owner, c][1].allowed for c in CATEGORIES)
     for category in CATEGORIES:
         consent, decision = decisions[owner, category]
         where = f"{owner}/{category} (consent {consent}): {decision.explain()}"
@@ -276,6 +291,9 @@ def check_agency(
             assert category not in listed, f"CONCEALED {where} listed as withheld"
             assert f'"{category}"' not in part_text, f"CONCEALED {where} named"
             seen["concealed"] += 1
+        elif not discloses:
+            assert category not in listed, f"{where} listed by an agency that discloses nothing"
+            seen["withheld_unnamed"] += 1
         else:
             assert listed.get(category) == decision.reason, f"withheld {where}: {listed}"
             seen["listed"] += 1
@@ -299,18 +317,15 @@ assert set(RULE_CONDITIONS) == set(CONDITIONS)  # every vetted condition is draw
 
 
 @st.composite
-def rules(
-    draw: st.DrawFn,
-    scopes: Sequence[str],
-    roles: Sequence[str],
-    categories: Sequence[str],
-    effects: Sequence[str] = ("allow", "allow", "allow", "deny"),
+def _drawn_rules(
+    draw: st.DrawFn, scopes: Sequence[str], roles: Sequence[str], categories: Sequence[str]
 ) -> Rule:
-    """A valid rule with fields drawn from the given choices and any purpose or condition."""
     condition = draw(st.sampled_from(RULE_CONDITIONS))
     purposes = ("emergency", "*") if condition == "break_glass" else (*PURPOSES, "*", "*", "*")
+    scope = draw(st.sampled_from(scopes))
+    effects = ("deny",) if scope == "*" else ("allow", "allow", "allow", "deny")  # guard rails
     return Rule(
-        scope=draw(st.sampled_from(scopes)),
+        scope=scope,
         role=draw(st.sampled_from(roles)),
         category=draw(st.sampled_from(categories)),
         purpose=draw(st.sampled_from(purposes)),
@@ -319,16 +334,33 @@ def rules(
     )
 
 
+def _valid(rule: Rule) -> bool:
+    try:
+        validate_rule(rule)
+    except PolicyValidationError:
+        return False
+    return True
+
+
+def rules(
+    scopes: Sequence[str], roles: Sequence[str], categories: Sequence[str]
+) -> st.SearchStrategy[Rule]:
+    """A valid rule with fields drawn from the given choices and any purpose or condition.
+
+    A substance-use (or ``*``) allow whose condition needs no consent is drawn again.
+    """
+    return _drawn_rules(scopes, roles, categories).filter(_valid)
+
+
 def agency_rules(owner: str) -> st.SearchStrategy[list[Rule]]:
     """An agency's own rules: about what it holds (or any category), for those who ask."""
     roles = ("*", "*", "*", *REQUESTER_ROLES)
     return st.lists(rules((owner,), roles, (*CONTEXT[owner], "*")), min_size=1, max_size=5)
 
 
-#: Program-wide guard rails: mostly denies, of anything, for any role.
+#: Program-wide guard rails: denies, of anything, for any role.
 guard_rails = st.lists(
-    rules(("*",), (*REQUESTER_ROLES, "*", *ROLES), (*DATA_CATEGORIES, "*", *CATEGORIES),
-          effects=("deny", "deny", "deny", "allow")),
+    rules(("*",), (*REQUESTER_ROLES, "*", *ROLES), (*DATA_CATEGORIES, "*", *CATEGORIES)),
     max_size=3,
 )  # fmt: skip
 #: Rules over the whole vocabulary.
@@ -446,6 +478,7 @@ def test_no_view_discloses_a_denied_category_or_names_a_concealed_one(ph: Policy
     assert seen["disclosed_with_data"] >= 10, seen
     assert seen["listed"] >= 100, seen
     assert seen["concealed"] >= 20, seen
+    assert seen["agency_not_named"] >= 10, seen  # and agencies that disclosed nothing
     assert seen["consent_granted"] >= 5, seen
     assert seen["consent_revoked"] >= 5, seen
 
@@ -453,24 +486,34 @@ def test_no_view_discloses_a_denied_category_or_names_a_concealed_one(ph: Policy
 # --- the checker sees disclosures, and fails on a leak ----------------------------------
 
 
+#: As permissive as a valid policy gets: every agency allows everything, substance use
+#: with consent (allows are never program-wide; Part 2 data needs consent).
 PERMISSIVE = PolicySet(
-    (Rule("*", "*", "*", "*", "always", "allow"),),
+    tuple(Rule(owner, "*", "*", "*", "consent_granted_or_not_required", "allow")
+          for owner in OWNERS),
     frozenset(SHARING_PAIRS),
     "permissive",
-)
+)  # fmt: skip
+#: The subject's consent to the officer reading substance use for treatment.
+PART2_CONSENT = ConsentSpec(
+    "behavioral_health", ((None, "police_officer"),), frozenset({CONCEALED_CATEGORY}),
+    frozenset({"treatment"}), "active", "open", revoke=False,
+)  # fmt: skip
 
 
 def test_a_permissive_policy_discloses_every_held_value(ph: PolicyHub) -> None:
     clear_consents_and_grants(ph)
     publish(ph, PERMISSIVE)
     referee = PolicyEngine.from_policy_set(PERMISSIVE)
+    consents = record_consents(ph, [PART2_CONSENT], datetime.now(UTC))
     response = ph.hub.client.get(
         f"/v1/subjects/{ph.subject_id}?purpose=treatment", headers=ph.hub.auth("officer")
     )
     assert response.status_code == 200, response.text
 
     seen = check_view(
-        response.text, referee_decisions(referee, "officer", "treatment", [], break_glass=False)
+        response.text,
+        referee_decisions(referee, "officer", "treatment", consents, break_glass=False),
     )
 
     assert seen["disclosed_with_data"] == sum(len(cats) for cats in CONTEXT.values())
@@ -483,11 +526,11 @@ def test_the_checker_rejects_a_leak_of_a_denied_or_concealed_category(ph: Policy
     clear_consents_and_grants(ph)
     guarded = PolicySet(
         (
-            Rule("*", "*", "*", "*", "always", "allow"),
+            *PERMISSIVE.rules,
             Rule("*", "*", "substance_use", "*", "always", "deny"),
             Rule("*", "*", "housing", "*", "always", "deny"),
         ),
-        frozenset(SHARING_PAIRS),
+        frozenset(SHARING_PAIRS) - {("ems", "behavioral_health")},  # EMS: nothing to clinicians
         "guarded",
     )
     publish(ph, guarded)
@@ -499,7 +542,14 @@ def test_the_checker_rejects_a_leak_of_a_denied_or_concealed_category(ph: Policy
     assert response.status_code == 200, response.text
     seen = check_view(response.text, decisions)  # the real response passes
     assert seen["concealed"] == len(OWNERS)
+    assert seen["agency_not_named"] == 1
     assert "zq-substance-note" not in response.text
+    named = response.json()  # EMS listed, though it discloses nothing to this clinician
+    named["agencies"].append({"agency": "ems", "categories": {}, "notices": [],
+                              "withheld": [{"category": "medical",
+                                            "reason": "no_sharing_agreement"}]})  # fmt: skip
+    with pytest.raises(AssertionError, match="ems named"):
+        check_view(json.dumps(named), decisions)
 
     def tampered(change: Any) -> str:
         body = response.json()

@@ -66,7 +66,7 @@ def test_refused_batch_stores_nothing_and_names_each_bad_line(
 ) -> None:
     good = ndjson(police[:5])
     bad_lines = [
-        b'{"schema_version": "canonical/1", "key_id": "k-x", "agency": "police_cad"}\n',
+        b'{"schema_version": "canonical/2", "key_id": "k-x", "agency": "police_cad"}\n',
         b"not json\n",
     ]
     body = good + bad_lines[0] + good.splitlines(keepends=True)[0] + bad_lines[1]
@@ -102,16 +102,19 @@ def test_records_of_another_agency_are_refused(
 
 
 @pytest.mark.parametrize(
-    ("headers", "status"),
+    ("headers", "extra", "status"),
     [
-        pytest.param({"Content-Type": "application/json"}, 415, id="wrong-content-type"),
-        pytest.param({"Content-Type": "application/x-ndjson"}, 413, id="oversized-body"),
+        pytest.param({"Content-Type": "application/json"}, 0, 415, id="wrong-content-type"),
+        pytest.param({"Content-Type": "application/x-ndjson"}, 1, 413, id="oversized-body"),
+        # The body limit holds for every route and comes first: an oversized body
+        # is refused whatever it claims to be.
+        pytest.param({"Content-Type": "application/json"}, 1, 413, id="oversized-wrong-type"),
     ],
 )
 def test_bad_requests_are_refused_before_validation(
-    hub: Hub, steward: str, headers: dict[str, str], status: int
+    hub: Hub, steward: str, headers: dict[str, str], extra: int, status: int
 ) -> None:
-    body = b"x" * (hub.settings.max_body_bytes + 1)
+    body = b"x" * (hub.settings.max_body_bytes * extra + 1)
     response = hub.client.post(
         "/v1/records", content=body, headers={**hub.auth(steward), **headers}
     )

@@ -44,7 +44,7 @@ def test_records_submitted_during_a_run_are_linked_under_the_new_model(
 
     monkeypatch.setattr("api.hub.linking.relink.link_table", link_while_records_arrive)
     run = hub.client.post("/v1/linkage/runs", headers=hub.auth("reviewer")).json()
-    hub.linking.runs.wait()
+    hub.runs.wait()
     status = hub.client.get(f"/v1/linkage/runs/{run['id']}", headers=hub.auth("reviewer"))
     assert status.json()["status"] == "succeeded", status.json()
 

@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from api.db import session_scope
 from api.hub.linking.review import queue_review
-from api.hub.tables import ReviewItem
+from api.hub.linking.tables import ReviewItem
 from tests.api.hub import Hub
 
 A, B, C = ("police_cad", "p-1"), ("ems", "e-1"), ("ems", "e-2")

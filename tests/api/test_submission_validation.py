@@ -16,16 +16,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from linkage.admission import BatchRejected, SubmissionLimits, validate_batch
 from linkage.admission.validation import (
     REASONS,
-    BatchRejected,
     RecordProblem,
-    SubmissionLimits,
     ValidatedBatch,
     allowed_filter_bytes,
     allowed_token_names,
     record_id_plaintext_kind,
-    validate_batch,
 )
 from linkage.encode.encoding import RecordEncoder
 from linkage.encode.keys import LinkageSecret
@@ -35,7 +33,7 @@ from linkage.schema import default_schema, parse_schema
 # The same secret as the ``secret`` fixture: hypothesis tests cannot take fixtures.
 SECRET = LinkageSecret(bytes(range(32)))
 AGENCY = "police"
-VERSION = "canonical/1"
+VERSION = "canonical/2"
 RICH_ROW = {
     "given_name": "Bill",
     "middle_name": "James",
@@ -282,7 +280,7 @@ def test_without_a_schema_only_structural_filter_checks_apply(
 
 def test_an_unhardened_schema_skips_the_balance_check() -> None:
     schema = parse_schema(
-        {"schema": {"name": "canonical", "version": 1}, "encoding": {"hardening": "none"}}
+        {"schema": {"name": "canonical", "version": 2}, "encoding": {"hardening": "none"}}
     )
     records = [encoded("CAD-0000001", RICH_ROW)]
     records[0]["filters"] = {"given_name": _filter_b64(b"\x01" * 32)}
@@ -385,7 +383,7 @@ def test_limits_must_be_positive() -> None:
 
 def test_a_schema_of_another_version_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="schema version"):
-        validate(body_of(base_records()), schema_version="canonical/2")
+        validate(body_of(base_records()), schema_version="canonical/3")
 
 
 # --- nothing submitted is ever echoed -------------------------------------------------

@@ -12,9 +12,10 @@ import pytest
 import uvicorn
 
 from api.cli import main
-from api.db import make_engine, session_scope, upgrade_database
+from api.db import make_engine, session_scope
 from api.hub.app import create_app
 from api.hub.identity import service as identity
+from api.hub.migrations import upgrade_database
 from linkage.encode.keys import LinkageSecret
 from tests.api.hub import encode_rows, make_settings, ndjson, read_rows
 

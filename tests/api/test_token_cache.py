@@ -15,13 +15,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, create_engine, text, update
 
-from api.db import session_scope, upgrade_database
+from api.db import session_scope, utcnow
 from api.hub.audit import CLI_CONTEXT
-from api.hub.identity.roles import Role
 from api.hub.identity.service import Principal, revoke_tokens
+from api.hub.identity.tables import ApiToken
 from api.hub.identity.token_cache import TokenCache
 from api.hub.identity.tokens import hash_token
-from api.hub.tables import ApiToken, utcnow
+from api.hub.migrations import upgrade_database
+from policy.vocabulary import Role
 from tests.api.hub import Hub, make_settings, open_hub
 
 ADA = Principal(1, "ada", Role.ADMIN, "county")

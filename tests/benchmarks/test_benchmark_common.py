@@ -8,7 +8,6 @@ import pytest
 
 from benchmarks.baselines import BaselineUnavailable, splink_duckdb
 from benchmarks.common import (
-    PairMetrics,
     Stopwatch,
     format_table,
     median_of,
@@ -17,6 +16,7 @@ from benchmarks.common import (
     run_in_child,
 )
 from linkage.datasets import BenchmarkDataset, PairKey
+from linkage.evaluation import PairScores
 
 A1, A2, B1, B2 = ("a", "1"), ("a", "2"), ("b", "1"), ("b", "2")
 
@@ -24,27 +24,27 @@ A1, A2, B1, B2 = ("a", "1"), ("a", "2"), ("b", "1"), ("b", "2")
 @pytest.mark.parametrize(
     ("predicted", "truth", "expected"),
     [
-        ({(A1, B1), (A2, B2)}, {(A1, B1), (A2, B2)}, PairMetrics(2, 0, 0)),
-        ({(A1, B1), (A1, B2)}, {(A1, B1), (A2, B2)}, PairMetrics(1, 1, 1)),
-        (set(), {(A1, B1)}, PairMetrics(0, 0, 1)),
-        ({(B1, A1)}, {(A1, B1)}, PairMetrics(1, 0, 0)),  # order within a pair ignored
+        ({(A1, B1), (A2, B2)}, {(A1, B1), (A2, B2)}, PairScores.from_counts(2, 0, 0)),
+        ({(A1, B1), (A1, B2)}, {(A1, B1), (A2, B2)}, PairScores.from_counts(1, 1, 1)),
+        (set(), {(A1, B1)}, PairScores.from_counts(0, 0, 1)),
+        ({(B1, A1)}, {(A1, B1)}, PairScores.from_counts(1, 0, 0)),  # order within a pair ignored
     ],
 )
 def test_pair_metrics_counts_hits_misses_and_false_alarms(
-    predicted: set[PairKey], truth: set[PairKey], expected: PairMetrics
+    predicted: set[PairKey], truth: set[PairKey], expected: PairScores
 ) -> None:
     assert pair_metrics(predicted, truth) == expected
 
 
 def test_pair_scores_follow_their_definitions() -> None:
-    metrics = PairMetrics(true_positives=3, false_positives=1, false_negatives=2)
+    metrics = PairScores.from_counts(true_positives=3, false_positives=1, false_negatives=2)
     assert metrics.precision == pytest.approx(0.75)
     assert metrics.recall == pytest.approx(0.6)
     assert metrics.f1 == pytest.approx(2 * 0.75 * 0.6 / 1.35)
 
 
 def test_empty_prediction_has_full_precision_and_zero_f1() -> None:
-    metrics = PairMetrics(0, 0, 5)
+    metrics = PairScores.from_counts(0, 0, 5)
     assert (metrics.precision, metrics.recall, metrics.f1) == (1.0, 0.0, 0.0)
 
 

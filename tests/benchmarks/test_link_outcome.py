@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.bench_link import OURS, LinkOutcome
-from benchmarks.common import PairMetrics
 from benchmarks.link_runs import LinkRun
+from linkage.evaluation import PairScores
 
-GOOD = PairMetrics(true_positives=90, false_positives=10, false_negatives=10)  # F1 0.9
-POOR = PairMetrics(true_positives=90, false_positives=900, false_negatives=10)
+GOOD = PairScores.from_counts(true_positives=90, false_positives=10, false_negatives=10)  # F1 0.9
+POOR = PairScores.from_counts(true_positives=90, false_positives=900, false_negatives=10)
 
 
-def _outcome(method: str, pairs: PairMetrics, clusters: PairMetrics | None) -> LinkOutcome:
+def _outcome(method: str, pairs: PairScores, clusters: PairScores | None) -> LinkOutcome:
     outcome = LinkOutcome(method, 1_000)
     outcome.add(LinkRun(method, 10, pairs, clusters, {"load+link": 2.0}, 2**30))
     return outcome
@@ -29,10 +29,10 @@ def _outcome(method: str, pairs: PairMetrics, clusters: PairMetrics | None) -> L
 )
 def test_headline_is_crosswalks_clusters_and_each_baselines_better_output(
     method: str,
-    pairs: PairMetrics,
-    clusters: PairMetrics | None,
+    pairs: PairScores,
+    clusters: PairScores | None,
     scored_on: str,
-    expected: PairMetrics,
+    expected: PairScores,
 ) -> None:
     outcome = _outcome(method, pairs, clusters)
     assert outcome.scored_on == scored_on

@@ -51,3 +51,46 @@ def test_cannot_link_holds_transitively() -> None:
 def test_contradictory_constraints_are_an_error() -> None:
     with pytest.raises(ConstraintError):
         _cluster(3, {}, must_link=[(0, 1), (1, 2)], cannot_link=[(0, 2)])
+
+
+def _scorer(table: dict[tuple[int, int], tuple[float, int]]):  # type: ignore[no-untyped-def]
+    """A pair scorer over a fixed table of (probability, severity); unknown pairs 0.0."""
+
+    def score(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pairs = zip(left.tolist(), right.tolist(), strict=True)
+        found = [table.get(pair, (0.0, 0)) for pair in pairs]
+        return (
+            np.array([p for p, _ in found], dtype=np.float64),
+            np.array([c for _, c in found], dtype=np.int8),
+        )
+
+    return score
+
+
+def test_pairs_blocking_never_compared_vote_against_a_chained_merge() -> None:
+    # 0-1 is one person, 2-3 another; record 1 and 2 look alike (a bridge).
+    # 0-2, 0-3, 1-3 were never candidates: scored on demand they are non-matches.
+    edges = {(0, 1): 0.99, (2, 3): 0.98, (1, 2): 0.9}
+    scorer = _scorer({(0, 2): (0.01, 0), (0, 3): (0.01, 0), (1, 3): (0.02, 0)})
+    assert _cluster(4, edges) == [{0, 1, 2, 3}]  # without the scorer: only 1-2 votes
+    assert _cluster(4, edges, scorer=scorer) == [{0, 1}, {2, 3}]
+
+
+def test_a_pair_level_contradiction_keeps_two_records_apart() -> None:
+    edges = {(0, 1): 0.99}
+    contradicts = np.array([2], dtype=np.int8)
+    assert _cluster(2, edges, contradicts=contradicts) == [{0}, {1}]
+
+
+def test_a_cluster_level_contradiction_blocks_only_merges_of_clusters() -> None:
+    # Two records a generation apart may be one person with a mistyped year ...
+    assert _cluster(2, {(0, 1): 0.99}, contradicts=np.array([1], dtype=np.int8)) == [{0, 1}]
+    # ... but a cluster that would hold a junior's and his father's records is two people.
+    edges = {(0, 1): 0.99, (2, 3): 0.99, (1, 2): 0.95, (0, 2): 0.9, (1, 3): 0.9, (0, 3): 0.9}
+    contradicts = np.array([0, 0, 0, 0, 0, 1], dtype=np.int8)
+    assert _cluster(4, edges, contradicts=contradicts) == [{0, 1}, {2, 3}]
+
+
+def test_must_link_wins_over_a_contradiction() -> None:
+    labels = _cluster(2, {(0, 1): 0.99}, contradicts=np.array([2], np.int8), must_link=[(0, 1)])
+    assert labels == [{0, 1}]

@@ -29,7 +29,7 @@ def _encode(secret: LinkageSecret, values: dict[str, str], agency: str = "police
 def test_output_carries_schema_version_key_id_and_no_plaintext(secret: LinkageSecret) -> None:
     line = RecordEncoder(default_schema(), secret, "police").encode("R-1", PERSON)[0].to_json()
     obj = orjson.loads(line)
-    assert obj["schema_version"] == "canonical/1"
+    assert obj["schema_version"] == "canonical/2"
     assert obj["key_id"] == secret.key_id
     text = line.decode().lower()
     for needle in ("william", "henry", "cruz", "smith", "1956", "springfield", "main", "62704",

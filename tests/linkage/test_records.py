@@ -7,7 +7,7 @@ from linkage.records import parse_encoded_line
 from .helpers import SECRET
 
 GOOD = {
-    "schema_version": "canonical/1",
+    "schema_version": "canonical/2",
     "key_id": SECRET.key_id,
     "agency": "police",
     "record_id": "CAD-1",

@@ -17,11 +17,14 @@ from policy.rules import RULE_FIELDS, Rule
 from policy.validation import rule_from_fields
 from tests.policy.conftest import toml_rule
 
-ALLOW_SU = Rule("behavioral_health", "police_officer", "substance_use", "*", "always", "allow")
+ALLOW_SU = Rule(
+    "behavioral_health", "police_officer", "substance_use", "*", "consent_granted", "allow"
+)
 DENY_SU = Rule("*", "police_officer", "substance_use", "*", "always", "deny")
 OFFICER_READS_SU = Request.of(
-    "police_officer", "behavioral_health", "behavioral_health", "substance_use", "treatment"
-)
+    "police_officer", "behavioral_health", "behavioral_health", "substance_use", "treatment",
+    consent="granted",
+)  # fmt: skip
 
 SIMPLE_MODEL = """
 [request_definition]
@@ -176,8 +179,10 @@ def test_raw_casbin_role_inheritance_leaks_sharing_through_a_chain():
 
 
 def test_sharing_is_not_transitive():
-    rule = Rule("*", "police_officer", "safety_flags", "*", "always", "allow")
-    engine = PolicyEngine.from_rules([rule], [("c", "b"), ("b", "a")], "v1")
+    rules = [
+        Rule(owner, "police_officer", "safety_flags", "*", "always", "allow") for owner in "bc"
+    ]
+    engine = PolicyEngine.from_rules(rules, [("c", "b"), ("b", "a")], "v1")
 
     def decide(agency: str, owner: str) -> str:
         return engine.decide(
@@ -208,7 +213,9 @@ def test_raw_casbin_allows_everything_when_disabled():
 
 def test_a_disabled_enforcer_denies_with_policy_error():
     engine = PolicyEngine.from_rules([ALLOW_SU], [("behavioral_health", "x")], "v1")
-    request = Request.of("police_officer", "x", "behavioral_health", "substance_use", "treatment")
+    request = Request.of(
+        "police_officer", "x", "behavioral_health", "substance_use", "treatment", consent="granted"
+    )
     assert engine.decide(request).allowed
     partitions = engine._partitions
     assert partitions is not None
@@ -216,8 +223,9 @@ def test_a_disabled_enforcer_denies_with_policy_error():
         False
     )
     fresh = Request.of(
-        "police_officer", "x", "behavioral_health", "substance_use", "crisis_response"
-    )
+        "police_officer", "x", "behavioral_health", "substance_use", "crisis_response",
+        consent="granted",
+    )  # fmt: skip
     assert engine.decide(fresh).reason == "policy_error"
     assert not engine.decide(fresh).allowed
 

@@ -84,10 +84,7 @@ SCENARIOS = [
             ("behavioral_health", "behavioral_health"): "default_deny",
             ("homeless_services", "housing"): "default_deny",
             ("homeless_services", "service_connections"): "default_deny",
-            ("ems", "medical"): "no_sharing_agreement",
-            ("ems", "contact_history"): "no_sharing_agreement",
-            ("ems", "communication_needs"): "no_sharing_agreement",
-        },
+        },  # EMS shares nothing with police: absent, not listed as withheld
     ),
     Scenario(
         "officer on a public-safety call meets the program guard rail",
@@ -132,11 +129,7 @@ SCENARIOS = [
         "care_coordination",
         held={"ems": HELD["ems"]},
         disclosed=set(),
-        withheld={
-            ("ems", "medical"): "no_sharing_agreement",
-            ("ems", "contact_history"): "no_sharing_agreement",
-            ("ems", "communication_needs"): "no_sharing_agreement",
-        },
+        withheld={},  # not even that the subject has an EMS record
     ),
 ]
 
@@ -155,6 +148,7 @@ def test_scenario(engine: PolicyEngine, scenario: Scenario) -> None:
     assert view.disclosed == scenario.disclosed
     listed = {(a.owner, w.category): w.reason for a in view.agencies for w in a.withheld}
     assert listed == scenario.withheld
+    assert {a.owner for a in view.agencies} == {owner for owner, _ in scenario.disclosed}
 
 
 def test_disclosed_substance_use_carries_the_part2_notice(engine: PolicyEngine) -> None:
@@ -179,14 +173,16 @@ def test_revoked_consent_takes_effect_on_the_next_request(engine: PolicyEngine) 
     consent = _consent(
         Recipient(agency="homeless_services"), {"behavioral_health"}, {"care_coordination"}
     )
-    held = {"behavioral_health": ["behavioral_health"]}
+    # Communication needs go to every responder, so the agency stays in the view
+    # and the revoked category is listed with its reason.
+    held = {"behavioral_health": ["behavioral_health", "communication_needs"]}
     before = subject_view(engine, CASE_MANAGER, "care_coordination", held, [consent], NOW)
     assert ("behavioral_health", "behavioral_health") in before.disclosed
 
     revoked = revoke(consent, NOW + timedelta(minutes=1))
     later = NOW + timedelta(minutes=2)
     after = subject_view(engine, CASE_MANAGER, "care_coordination", held, [consent, revoked], later)
-    assert after.disclosed == frozenset()
+    assert after.disclosed == {("behavioral_health", "communication_needs")}
     (agency,) = after.agencies
     assert [(w.category, w.reason) for w in agency.withheld] == [
         ("behavioral_health", "consent_revoked")

@@ -10,8 +10,16 @@ from hypothesis import strategies as st
 from policy.conditions import CONDITIONS, ConditionContext
 from policy.consent import Consent, Recipient, Requester, consent_state
 from policy.enforcer import REASONS, Decision, PolicyEngine, Request
+from policy.errors import PolicyValidationError
 from policy.rules import Rule
-from policy.view import Concealment, build_view, decide_categories, subject_view
+from policy.validation import validate_rule
+from policy.view import (
+    CategoryDecision,
+    Concealment,
+    build_view,
+    decide_categories,
+    subject_view,
+)
 from policy.vocabulary import CATEGORIES, CONSENT_STATES, PURPOSES, RESPONDER_ROLES
 from tests.policy.conftest import NOW
 
@@ -19,18 +27,25 @@ AGENCIES = ("alpha", "beta", "gamma")
 ROLES = sorted(RESPONDER_ROLES)
 FEW_CATEGORIES = ("behavioral_health", "substance_use", "safety_flags", "housing")
 DAY = timedelta(days=1)
+#: Agency ``b`` discloses one category, so its withheld ones are listed at all.
+SHARED_BY_B = CategoryDecision(
+    "b", "communication_needs", "none",
+    Decision(True, "allowed", Rule("b", "*", "communication_needs", "*", "always", "allow")),
+)  # fmt: skip
 
 # --- examples ---------------------------------------------------------------------------
 
 
 def test_concealment_is_configurable(engine: PolicyEngine) -> None:
     officer = Requester("police_cad", "police_officer")
-    held = {"behavioral_health": ["behavioral_health", "substance_use"]}
+    # Communication needs are disclosed, so the agency is in the view at all.
+    held = {"behavioral_health": ["behavioral_health", "substance_use", "communication_needs"]}
     default = subject_view(engine, officer, "crisis_response", held, [], NOW)
     assert {w.category for a in default.agencies for w in a.withheld} == {"behavioral_health"}
     both = Concealment(frozenset({"behavioral_health", "substance_use"}))
     hidden = subject_view(engine, officer, "crisis_response", held, [], NOW, concealment=both)
-    assert hidden.agencies == ()
+    assert hidden.withheld == set()
+    assert hidden.disclosed == {("behavioral_health", "communication_needs")}
     none = Concealment(frozenset())
     listed = subject_view(engine, officer, "crisis_response", held, [], NOW, concealment=none)
     assert {(w.category, w.reason) for a in listed.agencies for w in a.withheld} == {
@@ -50,15 +65,15 @@ def test_audit_decisions_include_what_the_view_conceals(engine: PolicyEngine) ->
 
 
 def test_a_concealed_category_with_consent_granted_is_listed_when_withheld() -> None:
-    from policy.view import CategoryDecision
-
     decision = CategoryDecision(
         "b", "substance_use", "granted", Decision(False, "purpose_not_permitted")
     )
-    view = build_view([decision])
+    view = build_view([SHARED_BY_B, decision])
     assert view.withheld == {("b", "substance_use")}
     assert (
-        build_view([CategoryDecision("b", "substance_use", "none", decision.decision)]).withheld
+        build_view(
+            [SHARED_BY_B, CategoryDecision("b", "substance_use", "none", decision.decision)]
+        ).withheld
         == set()
     )
 
@@ -69,25 +84,44 @@ def test_a_policy_error_conceals_too(default_policy) -> None:
         broken, Requester("ems", "ems_medic"), "emergency",
         {"behavioral_health": ["substance_use", "housing"]}, [], NOW,
     )  # fmt: skip
-    assert view.withheld == {("behavioral_health", "housing")}
-    assert view.disclosed == set()
+    assert view.agencies == ()  # a broken policy discloses nothing, so names no agency
+    error = Decision(False, "policy_error")
+    decisions = [
+        SHARED_BY_B,
+        CategoryDecision("b", "substance_use", "none", error),
+        CategoryDecision("b", "housing", "none", error),
+    ]
+    assert build_view(decisions).withheld == {("b", "housing")}
 
 
 # --- properties -------------------------------------------------------------------------
 
 
+def _valid(rule: Rule) -> bool:
+    try:
+        validate_rule(rule)
+    except PolicyValidationError:
+        return False
+    return True
+
+
 @st.composite
-def rules(draw: st.DrawFn) -> Rule:
+def _rules(draw: st.DrawFn) -> Rule:
     condition = draw(st.sampled_from(sorted(CONDITIONS)))
     purposes = ("emergency", "*") if condition == "break_glass" else (*PURPOSES, "*")
+    scope = draw(st.sampled_from((*AGENCIES, "*")))
     return Rule(
-        scope=draw(st.sampled_from((*AGENCIES, "*"))),
+        scope=scope,
         role=draw(st.sampled_from((*ROLES, "*"))),
         category=draw(st.sampled_from((*FEW_CATEGORIES, "*"))),
         purpose=draw(st.sampled_from(purposes)),
         condition=condition,
-        effect=draw(st.sampled_from(("allow", "allow", "deny"))),
+        effect="deny" if scope == "*" else draw(st.sampled_from(("allow", "allow", "deny"))),
     )
+
+
+#: Valid rules: program-wide ones deny; substance-use allows need consent or break-glass.
+rules = _rules().filter(_valid)
 
 
 @st.composite
@@ -121,7 +155,7 @@ pairs = st.sets(
 
 @settings(max_examples=100, deadline=None)
 @given(
-    policy=st.lists(rules(), unique=True, max_size=25),
+    policy=st.lists(rules, unique=True, max_size=25),
     sharing=pairs,
     requester=st.builds(Requester, st.sampled_from(AGENCIES), st.sampled_from(ROLES)),
     purpose=st.sampled_from(PURPOSES),
@@ -145,24 +179,24 @@ def test_no_view_shows_a_denied_category_or_a_concealed_one(
     )  # fmt: skip
     reasons = {(a.owner, w.category): w.reason for a in view.agencies for w in a.withheld}
     assert not view.disclosed & set(reasons)
+    listed_agencies = {a.owner for a in view.agencies}
     for owner, categories in available.items():
-        for category in categories:
-            consent = consent_state(registry, owner, requester, category, purpose, NOW)
-            decision = referee.decide(
+        decisions = {
+            category: (consent, referee.decide(
                 Request.of(
-                    requester.role,
-                    requester.agency,
-                    owner,
-                    category,
-                    purpose,
-                    consent=consent,
-                    break_glass=break_glass,
-                    cjis_authorized=cjis,
+                    requester.role, requester.agency, owner, category, purpose,
+                    consent=consent, break_glass=break_glass, cjis_authorized=cjis,
                 )
-            )
+            ))
+            for category in categories
+            for consent in [consent_state(registry, owner, requester, category, purpose, NOW)]
+        }  # fmt: skip
+        discloses = any(decision.allowed for _, decision in decisions.values())
+        assert (owner in listed_agencies) == discloses  # nothing disclosed: not even named
+        for category, (consent, decision) in decisions.items():
             shown = (owner, category) in view.disclosed
             assert shown == decision.allowed  # nothing denied shown, nothing allowed lost
-            if not decision.allowed and concealment.hides(category, consent):
+            if not decision.allowed and (not discloses or concealment.hides(category, consent)):
                 assert (owner, category) not in reasons  # concealed: not even a reason
             elif not decision.allowed:
                 assert reasons[(owner, category)] == decision.reason

@@ -69,8 +69,11 @@ def _drafts(policy: PolicySet) -> dict[str, tuple[tuple[Rule, ...], frozenset]]:
             sharing - {("behavioral_health", "police_cad")},
         ),
         "EMS opts in to police": (rules, sharing | {("ems", "police_cad")}),
+        # Every agency's: allows are never program-wide, and substance use needs consent.
         "catch-all CJIS rule": (
-            (*rules, Rule("*", "*", "*", "*", "cjis_authorized", "allow")),
+            (*rules, *(Rule(owner, "*", category, "*", "cjis_authorized", "allow")
+                       for owner in AGENCIES for category in CATEGORIES
+                       if category != "substance_use")),
             sharing,
         ),
     }  # fmt: skip

@@ -1,7 +1,9 @@
 """Command line: ``python -m tools.synthetic --people N --seed S -o DIR``.
 
 Writes one CSV per agency and ``truth.csv``. ``--records N`` instead streams a
-benchmark-sized data set of exactly N records.
+benchmark-sized data set of exactly N records. ``--habits all`` (or a list of
+:data:`tools.synthetic.city.CITY_HABITS`) switches on the city habits and writes
+``habits.csv``, each record's habit labels.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from tools.synthetic.city import CITY_HABITS, parse_habits
 from tools.synthetic.generator import generate
 from tools.synthetic.profiles import DEFAULT_AGENCIES, PROFILES
 from tools.synthetic.writer import write_dataset, write_large
@@ -32,6 +35,14 @@ def _parser() -> argparse.ArgumentParser:
         default=",".join(DEFAULT_AGENCIES),
         help=f"comma-separated agencies from {', '.join(PROFILES)}",
     )
+    parser.add_argument(
+        "--habits",
+        default="none",
+        help=f"city habits: none (default), all, or a list of {', '.join(CITY_HABITS)}",
+    )
+    parser.add_argument(
+        "--labels", action="store_true", help="write habits.csv even without city habits"
+    )
     return parser
 
 
@@ -41,11 +52,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     agencies = tuple(a.strip() for a in args.agencies.split(",") if a.strip())
     started = time.perf_counter()
     try:
+        habits = parse_habits(args.habits)
         if args.records is not None:
-            counts = write_large(args.out, args.records, args.seed, agencies=agencies)
+            counts = write_large(
+                args.out, args.records, args.seed, agencies=agencies, habits=habits,
+                labels=args.labels,
+            )  # fmt: skip
         else:
-            dataset = generate(args.people, seed=args.seed, agencies=agencies)
-            write_dataset(dataset, args.out)
+            dataset = generate(args.people, seed=args.seed, agencies=agencies, habits=habits)
+            write_dataset(dataset, args.out, labels=args.labels)
             counts = {agency: len(rows) for agency, rows in dataset.records.items()}
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -40,6 +40,10 @@ class Person:
         ssn: Nine digits.
         language: Preferred language.
         frequent_utiliser: True for the few people who reach agencies very often.
+        habits: Population habits of :mod:`tools.synthetic.city` this person
+            carries (``"lineage"``, ``"refugee_dob"``, ...); empty by default.
+        lineage: Father's and grandfather's given names for lineage naming.
+        alias: An adopted English given name used on some records, or ``""``.
     """
 
     person_id: str
@@ -63,6 +67,9 @@ class Person:
     ssn: str
     language: str
     frequent_utiliser: bool
+    habits: tuple[str, ...] = ()
+    lineage: tuple[str, ...] = ()
+    alias: str = ""
 
     @property
     def homeless(self) -> bool:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from tools.synthetic.city import CityPopulation
 from tools.synthetic.person import Person
 from tools.synthetic.tables import NameTables, Place, Weighted
 
@@ -66,6 +67,9 @@ class _Draft:
     previous_family_name: str = ""
     name_change_time: float = 1.0
     suffix: str = ""
+    lineage: tuple[str, ...] = ()
+    alias: str = ""
+    habits: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -89,8 +93,16 @@ class PopulationBuilder:
         first_index: Number of the first person, so chunks get distinct ids.
     """
 
-    def __init__(self, rnd: random.Random, tables: NameTables, first_index: int = 0) -> None:
+    def __init__(
+        self,
+        rnd: random.Random,
+        tables: NameTables,
+        first_index: int = 0,
+        city: frozenset[str] = frozenset(),
+    ) -> None:
         self._rnd = rnd
+        # City habits draw from the stream only when on: the default output is unchanged.
+        self._city = CityPopulation(city, rnd) if city else None
         self._tables = tables
         self._next_person = first_index
         self._next_household = first_index
@@ -120,9 +132,12 @@ class PopulationBuilder:
 
     def _household(self, kind: str) -> list[Person]:
         members = self._kinds[kind]()
+        if self._city is not None:
+            self._city.adjust(kind, members, self._birth)
         shared = self._shared(kind, len(members))
         shared.members = members
-        return self._finish(shared)
+        people = self._finish(shared)
+        return people if self._city is None else self._city.finish(kind, people)
 
     def _single(self) -> list[_Draft]:
         sex = self._sex()
@@ -267,6 +282,9 @@ class PopulationBuilder:
             ssn=self._ssn(),
             language=self._language(hispanic),
             frequent_utiliser=rnd.random() < frequent,
+            habits=tuple(sorted(draft.habits)),
+            lineage=draft.lineage,
+            alias=draft.alias,
         )
 
     def _phones(self, landline: str) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ import random
 from collections.abc import Callable, Sequence
 
 from tools.synthetic import habits
+from tools.synthetic.city import CityRecords
 from tools.synthetic.context import ContextMaker
 from tools.synthetic.person import Person
 from tools.synthetic.profiles import AgencyProfile
@@ -30,6 +31,8 @@ WRONG_SEX_RATE = 0.005
 # Frequent utilisers are met in crisis more often than not, so more of their records are sloppy.
 FREQUENT_SLOPPY_FACTOR = 2.0
 NAME_FIELDS = ("given_name", "middle_name", "family_name")
+#: Population habits that label every record of the person who has them.
+PERSON_LABELS = frozenset({"common_name", "refugee_dob"})
 CASED_FIELDS = (*NAME_FIELDS, "street_address", "city")
 
 
@@ -92,7 +95,12 @@ class RecordMaker:
     """
 
     def __init__(
-        self, profile: AgencyProfile, tables: NameTables, rnd: random.Random, context: ContextMaker
+        self,
+        profile: AgencyProfile,
+        tables: NameTables,
+        rnd: random.Random,
+        context: ContextMaker,
+        city: frozenset[str] = frozenset(),
     ) -> None:
         self.profile = profile
         self._clean = profile
@@ -101,12 +109,39 @@ class RecordMaker:
         self._rnd = rnd
         self._random = rnd.random  # bound once: this is the hottest call in the generator
         self._context = context
+        # City habits draw from the stream only when on: the default output is unchanged.
+        self._city = CityRecords(city, profile.name, rnd) if city else None
+        self._wrong_sex = 0.03 if "sex_miscoded" in city else WRONG_SEX_RATE
+        self._labels: list[str] = []
 
     def rows(self, person: Person, times: Sequence[float]) -> list[dict[str, str]]:
         """Rows for each contact time; ``record_id`` is left empty for the caller."""
+        return [row for row, _ in self.labelled_rows(person, times)]
+
+    def labelled_rows(
+        self, person: Person, times: Sequence[float]
+    ) -> list[tuple[dict[str, str], tuple[str, ...]]]:
+        """:meth:`rows`, each with the sorted habit labels that shaped it."""
         ssn_known = self._random() < self._clean.ssn_known
         values = self._context.for_person(self._clean.name, person)
-        return [self._row(person, t, ssn_known, values) for t in times]
+        out = []
+        for t in times:
+            row = self._row(person, t, ssn_known, values)
+            out.append((row, tuple(sorted(set(self._labels)))))
+        return out
+
+    def _person_labels(self, person: Person, time: float) -> list[str]:
+        """Habits of the person behind a record, as of the contact time."""
+        labels = [h for h in person.habits if h in PERSON_LABELS]
+        if person.relation in ("twin", "junior", "senior"):
+            labels.append("twin" if person.relation == "twin" else "junior_senior")
+        if person.shelter is not None:
+            labels.append("shelter")
+        if len(person.places) > 1 and time >= person.move_time:
+            labels.append("moved")
+        if person.previous_family_name:
+            labels.append("name_changed")
+        return labels
 
     def _row(
         self, person: Person, time: float, ssn_known: bool, values: dict[str, str]
@@ -114,14 +149,18 @@ class RecordMaker:
         # Errors cluster: a record keyed in a hurry gets several at once.
         hurried = self._random() < sloppy_share(self._clean, person)
         self.profile = self._hurried if hurried else self._clean
-        given, middle, family = self._names(person, time)
+        self._labels = self._person_labels(person, time)
+        if hurried:
+            self._labels.append("hurried")
+        named = person if self._city is None else self._city.person_for_record(person, self._labels)
+        given, middle, family = self._names(named, time)
         street, city, postcode = self._address(person, time)
         row = {
             "record_id": "",
             "given_name": given,
             "middle_name": middle,
             "family_name": family,
-            "birth_date": self._birth_date(person),
+            "birth_date": self._birth_date(person, time),
             "sex": self._sex(person),
             "street_address": street,
             "city": city,
@@ -148,8 +187,13 @@ class RecordMaker:
         given, family = self._suffix(person, given, family)
         if self._random() < self.profile.name_swap:
             given, family = family, given
+            self._labels.append("name_order")
         if self._random() < self.profile.strip_diacritics:
             given, middle, family = (habits.strip_accents(n) for n in (given, middle, family))
+        if self._city is not None:
+            given, middle, family = self._city.structure(
+                person, (given, middle, family), self._labels
+            )
         return given, middle, family
 
     def _given_and_middle(self, person: Person) -> tuple[str, str]:
@@ -162,12 +206,16 @@ class RecordMaker:
         variants = self._tables.variants.get(key)
         if person.middle_name and self._random() < p.middle_as_given:
             given, middle = person.middle_name, given if self._random() < 0.5 else ""
+            self._labels.append("middle_as_given")
         elif self._random() < p.nickname and nicknames:
             given = choose(nicknames, self._random)
+            self._labels.append("nickname")
         elif self._random() < p.given_variant and variants:
             given = choose(variants, self._random)
+            self._labels.append("spelling_variant")
         if self._random() < p.given_typo:
             given = habits.typo(given, rnd)
+            self._labels.append("typo")
         return given, middle
 
     def _middle(self, middle: str) -> str:
@@ -188,7 +236,18 @@ class RecordMaker:
         return name
 
     def _double_surname(self, family: str, second: str, middle: str) -> tuple[str, str]:
-        """Write a Hispanic double surname in full, hyphenated, cut, or split into the middle."""
+        """Write a Hispanic double surname in full, hyphenated, cut, or split into the middle.
+
+        With the ``double_surname`` city habit, some records also reverse the
+        order or keep only the second surname.
+        """
+        self._labels.append("double_surname")
+        if self._city is not None and "double_surname" in self._city.enabled:
+            roll = self._rnd.random()
+            if roll < 0.12:
+                return f"{second} {family}", middle
+            if roll < 0.24:
+                return second, middle
         roll = self._rnd.random()
         if roll < 0.45:
             return f"{family} {second}", middle
@@ -203,10 +262,12 @@ class RecordMaker:
         variants = self._tables.variants.get(habits.strip_accents(family).lower())
         if self._random() < p.family_variant and variants:
             family = choose(variants, self._random)
+            self._labels.append("spelling_variant")
         if self._random() < p.particle_variant and habits.has_particle(family):
             family = habits.particle_variant(family, rnd)
         if self._random() < p.family_typo:
             family = habits.typo(family, rnd)
+            self._labels.append("typo")
         return family
 
     def _suffix(self, person: Person, given: str, family: str) -> tuple[str, str]:
@@ -250,23 +311,33 @@ class RecordMaker:
 
     # -- other identifiers ---------------------------------------------------------------
 
-    def _birth_date(self, person: Person) -> str:
+    def _birth_date(self, person: Person, time: float) -> str:
         p = self.profile
         if self._random() < p.dob_missing:
+            self._labels.append("dob_missing")
             return self._marker()
         value = person.birth_date
-        if self._random() < p.dob_error:
+        special = None if self._city is None else self._city.birth_date(person, time, self._labels)
+        if special is not None:
+            value = special
+        elif self._random() < p.dob_error:
             value = habits.misdate(value, self._rnd)
+            self._labels.append("dob_error")
         return habits.format_date(value, p.date_formats.pick(self._rnd))
 
     def _sex(self, person: Person) -> str:
         if self._random() < self.profile.sex_missing:
             return choose((*self.profile.missing_markers, "U"), self._random)
         female, male = choose(self.profile.sex_codes, self._random)
-        is_female = (person.sex == "F") != (self._random() < WRONG_SEX_RATE)
+        is_female = (person.sex == "F") != (self._random() < self._wrong_sex)
+        if is_female != (person.sex == "F"):
+            self._labels.append("sex_miscoded")
         return female if is_female else male
 
     def _phone(self, person: Person, time: float) -> str:
+        desk = None if self._city is None else self._city.desk_phone(person, self._labels)
+        if desk is not None:
+            return habits.format_phone(desk, self.profile.phone_formats.pick(self._rnd))
         number = person.phone_at(time)
         if not number or self._random() < self.profile.phone_missing:
             return self._marker()
@@ -278,9 +349,10 @@ class RecordMaker:
             return (
                 choose(PLACEHOLDER_SSNS, self._random) if self._random() < 0.03 else self._marker()
             )
-        digits = (
-            habits.digit_slip(person.ssn, self._rnd) if self._random() < p.ssn_typo else person.ssn
-        )
+        digits = person.ssn
+        if self._random() < p.ssn_typo:
+            digits = habits.digit_slip(person.ssn, self._rnd)
+            self._labels.append("ssn_typo")
         return habits.format_ssn(digits, self._random() < p.ssn_dashes)
 
     # -- address -----------------------------------------------------------------------------
@@ -318,6 +390,7 @@ class RecordMaker:
         street = habits.spell_street(place, p.street_styles.pick(rnd), rnd)
         if self._random() < p.address_typo:
             street = habits.typo(street, rnd)
+            self._labels.append("typo")
         city = place.city
         if self._random() < 0.1:
             city = habits.abbreviate_city(city)

@@ -23,21 +23,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 
 from api.errors import InvalidRequest
+from api.privacy import looks_identifying
 from policy.vocabulary import CATEGORIES, PURPOSES
-
-if TYPE_CHECKING:
-    from api.hub.identity.service import Principal
 
 __all__ = [
     "CANONICAL_FIELDS",
     "DECISIONS",
     "DISCLOSURE_KINDS",
     "MAX_REASON_CHARS",
+    "Actor",
     "AuditFieldError",
     "EventKind",
     "EventValues",
@@ -113,20 +112,10 @@ _FORMAT = 1
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 _CLIENT = re.compile(r"[A-Za-z0-9_.:\[\]-]{1,64}")
-_SSN = re.compile(r"(?<!\d)\d{3}-?\d{2}-?\d{4}(?!\d)")
-_DATE = re.compile(r"(?<!\d)(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4})(?!\d)")
-_LONG_DIGITS = re.compile(r"\d[\d ().-]{5,}\d")
 
 
 class AuditFieldError(InvalidRequest):
     """An event field is outside its vocabulary or could carry plaintext (→ 422)."""
-
-
-def looks_identifying(text: str) -> bool:
-    """SSN-, date- or phone-shaped content (7+ digits in one run)."""
-    if _SSN.search(text) or _DATE.search(text):
-        return True
-    return any(sum(ch.isdigit() for ch in run) >= 7 for run in _LONG_DIGITS.findall(text))
 
 
 def _id(name: str, value: str | None, max_chars: int = 128) -> str | None:
@@ -192,6 +181,26 @@ def _reason(reason: str | None) -> str | None:
     return text
 
 
+class Actor(Protocol):
+    """Who acted, as the log records it: an authenticated caller's four ids.
+
+    The audit package sits below identity and so takes this protocol rather than
+    identity's ``Principal`` (which satisfies it).
+    """
+
+    @property
+    def user_id(self) -> int: ...
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def agency(self) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
 class EventValues:
     """A checked event, ready to be stored (column name → value)."""
@@ -202,7 +211,7 @@ class EventValues:
 def build_event(
     kind: str,
     *,
-    actor: Principal | None = None,
+    actor: Actor | None = None,
     subject_id: str | None = None,
     agency: str | None = None,
     categories: Iterable[str] = (),
@@ -236,7 +245,7 @@ def build_event(
             "kind": kind,
             "actor_user_id": actor.user_id if actor else None,
             "actor_username": actor.username if actor else None,
-            "actor_role": actor.role.value if actor else None,
+            "actor_role": str(actor.role) if actor else None,
             "actor_agency": actor.agency if actor else None,
             "subject_id": _id("subject_id", subject_id, 64),
             "agency": _id("agency", agency, 64),

@@ -9,8 +9,6 @@ hashes travel as lowercase hex.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Table, select
 from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
@@ -18,6 +16,7 @@ from sqlmodel import select as sqlmodel_select
 from api.errors import InvalidRequest, NotFound
 from api.hub.audit.merkle import consistency_proof, inclusion_proof
 from api.hub.audit.tables import AuditChain, AuditTreeHead
+from api.schemas.audit import ConsistencyProofPublic, InclusionProofPublic, TreeHeadPublic
 
 __all__ = [
     "consistency_view",
@@ -31,16 +30,17 @@ __all__ = [
 _CHAIN: Table = AuditChain.__table__  # type: ignore[attr-defined]
 
 
-def head_view(head: AuditTreeHead) -> dict[str, Any]:
-    """The JSON form of a signed tree head."""
-    return {
-        "id": head.id,
-        "tree_size": head.tree_size,
-        "root_hash": head.root_hash.hex(),
-        "timestamp_us": head.timestamp_us,
-        "key_id": head.key_id,
-        "signature": head.signature.hex(),
-    }
+def head_view(head: AuditTreeHead) -> TreeHeadPublic:
+    """The response view of a (stored) signed tree head."""
+    assert head.id is not None  # noqa: S101 - stored heads have ids
+    return TreeHeadPublic(
+        id=head.id,
+        tree_size=head.tree_size,
+        root_hash=head.root_hash.hex(),
+        timestamp_us=head.timestamp_us,
+        key_id=head.key_id,
+        signature=head.signature.hex(),
+    )
 
 
 def latest_head(session: Session) -> AuditTreeHead | None:
@@ -91,7 +91,7 @@ def _size_or_latest(session: Session, tree_size: int | None) -> int:
     return head.tree_size
 
 
-def inclusion_view(session: Session, event_id: int, tree_size: int | None) -> dict[str, Any]:
+def inclusion_view(session: Session, event_id: int, tree_size: int | None) -> InclusionProofPublic:
     """The audit path of an event in the tree of ``tree_size`` (default: latest head)."""
     seq = (
         session.connection()
@@ -105,27 +105,27 @@ def inclusion_view(session: Session, event_id: int, tree_size: int | None) -> di
         raise InvalidRequest("the event is not in a tree of that size")
     leaves = leaf_hashes(session, size)
     head = _head_of_size(session, size)
-    return {
-        "event_id": event_id,
-        "leaf_index": seq - 1,
-        "tree_size": size,
-        "leaf_hash": leaves[seq - 1].hex(),
-        "proof": [h.hex() for h in inclusion_proof(seq - 1, leaves)],
-        "head": head_view(head) if head else None,
-    }
+    return InclusionProofPublic(
+        event_id=event_id,
+        leaf_index=seq - 1,
+        tree_size=size,
+        leaf_hash=leaves[seq - 1].hex(),
+        proof=[h.hex() for h in inclusion_proof(seq - 1, leaves)],
+        head=head_view(head) if head else None,
+    )
 
 
-def consistency_view(session: Session, first: int, second: int | None) -> dict[str, Any]:
+def consistency_view(session: Session, first: int, second: int | None) -> ConsistencyProofPublic:
     """Proof that the tree of ``first`` entries is a prefix of the ``second`` (default: latest)."""
     size = _size_or_latest(session, second)
     if not 0 <= first <= size:
         raise InvalidRequest("first must be between 0 and the second tree size")
     leaves = leaf_hashes(session, size)
     heads = (_head_of_size(session, first), _head_of_size(session, size))
-    return {
-        "first": first,
-        "second": size,
-        "proof": [h.hex() for h in consistency_proof(first, leaves)],
-        "first_head": head_view(heads[0]) if heads[0] else None,
-        "second_head": head_view(heads[1]) if heads[1] else None,
-    }
+    return ConsistencyProofPublic(
+        first=first,
+        second=size,
+        proof=[h.hex() for h in consistency_proof(first, leaves)],
+        first_head=head_view(heads[0]) if heads[0] else None,
+        second_head=head_view(heads[1]) if heads[1] else None,
+    )

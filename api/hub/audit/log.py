@@ -38,7 +38,7 @@ from api.hub.audit.events import CANONICAL_FIELDS, EventKind, build_event
 from api.hub.audit.tables import AuditEvent
 
 if TYPE_CHECKING:
-    from api.hub.identity.service import Principal
+    from api.hub.audit.events import Actor
 
 __all__ = [
     "CLI_CONTEXT",
@@ -81,7 +81,7 @@ def record(
     session: Session,
     kind: str,
     *,
-    actor: Principal | None = None,
+    actor: Actor | None = None,
     context: RequestContext | None = None,
     subject_id: str | None = None,
     agency: str | None = None,
@@ -176,7 +176,7 @@ def record_many(
     kind: str,
     events: Sequence[EventFields],
     *,
-    actor: Principal | None = None,
+    actor: Actor | None = None,
     context: RequestContext | None = None,
 ) -> int:
     """Write several events of one act in ``session``'s transaction, in one ``INSERT``.
@@ -255,7 +255,7 @@ def record_subject_changes(
     session: Session,
     changes: Iterable[Any],
     *,
-    actor: Principal | None = None,
+    actor: Actor | None = None,
     context: RequestContext | None = None,
     run_id: int | None = None,
 ) -> int:

@@ -22,7 +22,6 @@ triggers guard it meanwhile, and the verifier reports queued events separately.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +36,7 @@ from api.hub.audit.events import CANONICAL_FIELDS, canonical_bytes
 from api.hub.audit.merkle import CompactRange, leaf_hash
 from api.hub.audit.signing import TreeHeadSigner
 from api.hub.audit.tables import AuditChain, AuditEvent, AuditHead, AuditPending, AuditTreeHead
+from api.web.poller import Poller
 
 __all__ = ["EVENT_COLUMNS", "GENESIS", "AuditSealer", "SealPolicy", "lock_head"]
 
@@ -82,8 +82,7 @@ class AuditSealer:
         self.engine = engine
         self.signer = signer
         self.policy = policy or SealPolicy()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._poller: Poller | None = None
         self._sealed_since_vacuum = 0
         self._vacuumed_at = float("-inf")  # the first pass that seals anything vacuums
 
@@ -207,24 +206,17 @@ class AuditSealer:
 
     # --- background thread -----------------------------------------------------------
     def start(self, interval: float) -> None:
-        """Seal every ``interval`` seconds in a daemon thread (0: do nothing)."""
-        if interval <= 0 or self._thread is not None:
-            return
-        self._thread = threading.Thread(
-            target=self._run, args=(interval,), name="audit-sealer", daemon=True
-        )
-        self._thread.start()
+        """Seal every ``interval`` seconds in a daemon thread (0: do nothing).
 
-    def _run(self, interval: float) -> None:
-        while not self._stop.wait(interval):
-            try:
-                self.seal()
-            except Exception:  # keep sealing after a transient database error
-                log.exception("audit sealing pass failed")
+        A failed pass (a transient database error) is logged; the next runs on time.
+        """
+        if interval <= 0 or self._poller is not None:
+            return
+        self._poller = Poller("audit-sealer", interval, self.seal)
+        self._poller.start()
 
     def stop(self) -> None:
         """Stop the thread (after a last pass)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        if self._poller is not None:
+            self._poller.stop(timeout=10)
+            self._poller = None

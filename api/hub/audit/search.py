@@ -21,11 +21,18 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Select, Table, or_, select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
+from api.db import as_utc, utcnow
 from api.hub.audit.events import CANONICAL_FIELDS, DISCLOSURE_KINDS, split_categories
 from api.hub.audit.tables import AuditChain, AuditEvent, AuditReview
-from api.hub.tables import SubjectEventRow, as_utc, utcnow
+from api.schemas.audit import (
+    AuditEventPublic,
+    BreakGlassEventPublic,
+    BreakGlassReviewPublic,
+    DisclosurePublic,
+    DisclosuresPublic,
+)
 
 __all__ = [
     "ACCOUNTING_YEARS",
@@ -108,7 +115,11 @@ def _base() -> Select[Any]:
 
 
 def event_view(row: Any) -> dict[str, Any]:
-    """The JSON form of one event row (``seq`` first, as in :data:`EXPORT_COLUMNS`)."""
+    """The JSON form of one event row (``seq`` first, as in :data:`EXPORT_COLUMNS`).
+
+    The exports write it as it is; responses validate it into
+    :class:`~api.schemas.audit.AuditEventPublic`, which has the same fields.
+    """
     view = dict(zip(EXPORT_COLUMNS, row, strict=True))
     view["occurred_at"] = as_utc(view["occurred_at"]).isoformat()
     view["categories"] = split_categories(view["categories"])
@@ -119,7 +130,7 @@ def event_view(row: Any) -> dict[str, Any]:
 
 def search_events(
     session: Session, criteria: EventFilter, limit: int, before_id: int | None = None
-) -> list[dict[str, Any]]:
+) -> list[AuditEventPublic]:
     """One page of matching events, newest first, older than event ``before_id`` if given.
 
     Paging by id rather than offset keeps pages stable while the log grows
@@ -129,7 +140,8 @@ def search_events(
     if before_id is not None:
         query = query.where(_E.id < before_id)
     query = query.order_by(_E.id.desc()).limit(limit)
-    return [event_view(row) for row in session.connection().execute(query)]
+    rows = session.connection().execute(query)
+    return [AuditEventPublic.model_validate(event_view(row)) for row in rows]
 
 
 def _rows(session: Session, criteria: EventFilter) -> Iterator[Any]:
@@ -165,7 +177,7 @@ def json_lines(session: Session, criteria: EventFilter) -> Iterator[bytes]:
 
 def break_glass_queue(
     session: Session, reviewed: bool, limit: int, offset: int
-) -> list[dict[str, Any]]:
+) -> list[BreakGlassEventPublic]:
     """Break-glass events awaiting review (or already reviewed, with the review)."""
     review = AuditReview.__table__  # type: ignore[attr-defined]
     query = (
@@ -183,37 +195,30 @@ def break_glass_queue(
         view = event_view(row[: len(EXPORT_COLUMNS)])
         by, at, note = row[len(EXPORT_COLUMNS) :]
         view["review"] = (
-            {"reviewed_by": by, "reviewed_at": as_utc(at).isoformat(), "note": note} if by else None
+            BreakGlassReviewPublic(reviewed_by=by, reviewed_at=as_utc(at).isoformat(), note=note)
+            if by
+            else None
         )
-        out.append(view)
+        out.append(BreakGlassEventPublic.model_validate(view))
     return out
 
 
-def _subject_lineage(session: Session, subject_id: str) -> set[str]:
-    """``subject_id`` and every id its records had before merges and splits."""
-    known, frontier = {subject_id}, [subject_id]
-    while frontier:
-        current = frontier.pop()
-        rows = session.connection().execute(
-            select(col(SubjectEventRow.subject_ids), col(SubjectEventRow.previous_ids)).where(
-                col(SubjectEventRow.subject_ids).like(f'%"{current}"%')
-            )
-        )
-        for subject_ids, previous_ids in rows:
-            if current not in orjson.loads(subject_ids):
-                continue
-            for previous in orjson.loads(previous_ids):
-                if previous not in known:
-                    known.add(previous)
-                    frontier.append(previous)
-    return known
+def disclosures(
+    session: Session, subject_id: str, lineage: set[str], now: datetime | None = None
+) -> DisclosuresPublic:
+    """The accounting of disclosures of one person over the last six years.
 
-
-def disclosures(session: Session, subject_id: str, now: datetime | None = None) -> dict[str, Any]:
-    """The accounting of disclosures of one person over the last six years."""
+    Args:
+        session: The auditor's session.
+        subject_id: The person's current subject id.
+        lineage: ``subject_id`` and every id the person's records had before
+            merges and splits (:func:`api.hub.linking.lineage.subject_lineage`):
+            disclosures made under an earlier id are the same person's.
+        now: The end of the accounting period (default: now).
+    """
     now = now or utcnow()
     since = now - timedelta(days=365 * ACCOUNTING_YEARS + ACCOUNTING_YEARS // 4 + 1)
-    lineage = _subject_lineage(session, subject_id)
+    lineage = lineage | {subject_id}
     query = (
         _base()
         .where(_E.subject_id.in_(sorted(lineage)))
@@ -222,33 +227,12 @@ def disclosures(session: Session, subject_id: str, now: datetime | None = None) 
         .where(_E.occurred_at >= since)
         .order_by(_E.occurred_at, _E.id)
     )
-    items = []
-    for row in session.connection().execute(query):
-        view = event_view(row)
-        items.append(
-            {
-                key: view[key]
-                for key in (
-                    "id",
-                    "occurred_at",
-                    "kind",
-                    "subject_id",
-                    "agency",
-                    "categories",
-                    "actor_username",
-                    "actor_role",
-                    "actor_agency",
-                    "purpose",
-                    "reason",
-                    "incident",
-                    "break_glass",
-                )
-            }
-        )
-    return {
-        "subject_id": subject_id,
-        "subject_ids": sorted(lineage),
-        "since": since.isoformat(),
-        "until": now.isoformat(),
-        "disclosures": items,
-    }
+    rows = session.connection().execute(query)
+    return DisclosuresPublic(
+        subject_id=subject_id,
+        subject_ids=sorted(lineage),
+        since=since.isoformat(),
+        until=now.isoformat(),
+        # A disclosure is the event's view narrowed to DisclosurePublic's fields.
+        disclosures=[DisclosurePublic.model_validate(event_view(row)) for row in rows],
+    )

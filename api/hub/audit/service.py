@@ -17,18 +17,16 @@ from datetime import datetime, timedelta
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, Table, delete, func, select
 
-from api.db import session_scope
+from api.db import session_scope, utcnow
 from api.errors import ConfigurationError, InvalidRequest, NotReady
-from api.hub.audit.events import EventKind
+from api.hub.audit.events import Actor, EventKind
 from api.hub.audit.log import CLI_CONTEXT, RequestContext, record
 from api.hub.audit.sealer import AuditSealer, SealPolicy
 from api.hub.audit.search import ACCOUNTING_YEARS
 from api.hub.audit.signing import TreeHeadSigner, parse_private_key
 from api.hub.audit.tables import AuditChain, AuditEvent, AuditPurgePermit
 from api.hub.audit.verify import VerifyReport, verify_log
-from api.hub.identity.service import Principal
 from api.hub.settings import Settings
-from api.hub.tables import utcnow
 
 __all__ = ["AuditService", "PurgeOutcome", "signer_from_settings"]
 
@@ -87,7 +85,7 @@ class AuditService:
         self,
         cutoff: datetime,
         *,
-        actor: Principal | None = None,
+        actor: Actor | None = None,
         context: RequestContext = CLI_CONTEXT,
         now: datetime | None = None,
     ) -> PurgeOutcome:

@@ -21,7 +21,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 __all__ = [
-    "DEV_SIGNING_SEED",
     "SigningKeyError",
     "TreeHeadSigner",
     "head_message",
@@ -33,7 +32,6 @@ __all__ = [
 ]
 
 #: Only ever accepted with ``environment=development`` (the demo and the tests).
-DEV_SIGNING_SEED = hashlib.sha256(b"crosswalk development audit signing key").hexdigest()
 _DOMAIN = b"crosswalk-audit-tree-head/1\x00"
 
 

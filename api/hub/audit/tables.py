@@ -23,8 +23,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary, Text, text
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, Text, text
 from sqlmodel import Field, SQLModel
+
+from api.db import utc_column as _when
 
 __all__ = [
     "AuditChain",
@@ -37,10 +39,6 @@ __all__ = [
 ]
 
 _BIG_ID = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER only
-
-
-def _when(nullable: bool = False, index: bool = False) -> Column[datetime]:
-    return Column(DateTime(timezone=True), nullable=nullable, index=index)
 
 
 class AuditEvent(SQLModel, table=True):

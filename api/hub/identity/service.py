@@ -2,7 +2,7 @@
 
 Used by both the ``/v1/admin`` routes and ``crosswalk admin``, so the CLI and the
 API enforce the same rules: names are short lowercase slugs, a user has one role
-from :class:`api.hub.identity.roles.Role` and one agency, and a token is shown once and stored
+from :class:`policy.vocabulary.Role` and one agency, and a token is shown once and stored
 only as its hash (:mod:`api.hub.identity.tokens`). Authentication accepts only an existing,
 unexpired, unrevoked token of an existing user. Every change writes its audit
 event in the same transaction (``actor`` and ``context`` say who and from where;
@@ -19,12 +19,13 @@ from sqlalchemy import bindparam, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from api.db import as_utc, utcnow
 from api.errors import AuthenticationError, Conflict, InvalidRequest, NotFound
 from api.hub.audit import EventKind, RequestContext, record
 from api.hub.context_crypto import new_wrapped_data_key
-from api.hub.identity.roles import Role
+from api.hub.identity.tables import Agency, ApiToken, IdentityState, User
 from api.hub.identity.tokens import hash_token, new_token
-from api.hub.tables import Agency, ApiToken, IdentityState, User, as_utc, utcnow
+from policy.vocabulary import AGENCY_NAME, Role
 
 __all__ = [
     "Principal",
@@ -58,6 +59,17 @@ def _check_name(kind: str, name: str) -> str:
     return name
 
 
+def _check_agency_name(name: str) -> str:
+    """The one agency-name rule (:data:`policy.vocabulary.AGENCY_NAME`): an agency
+    that no policy rule or consent could name is refused at creation."""
+    if not AGENCY_NAME.fullmatch(name):
+        raise InvalidRequest(
+            "agency name must start with a lowercase letter, then up to 62 lowercase "
+            "letters, digits, '_' or '-'"
+        )
+    return name
+
+
 def create_agency(
     session: Session,
     name: str,
@@ -67,7 +79,7 @@ def create_agency(
     context: RequestContext | None = None,
 ) -> Agency:
     """Create an agency with a fresh context data key wrapped by ``master_key``."""
-    _check_name("agency", name)
+    _check_agency_name(name)
     if session.exec(select(Agency).where(Agency.name == name)).first():
         raise Conflict(f"agency {name!r} already exists")
     agency = Agency(name=name, wrapped_data_key=new_wrapped_data_key(master_key, name))

@@ -36,10 +36,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import SQLAlchemyError
 
+from api.db import utcnow
 from api.hub.identity.service import Principal
-from api.hub.tables import utcnow
+from api.web.poller import Poller
 
 __all__ = ["TokenCache"]
 
@@ -73,8 +73,7 @@ class TokenCache:
         self._generation = 0
         self._version: int | None = None
         self._polled_at = float("-inf")  # time.monotonic() of the last successful poll
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._poller = Poller("token-poller", poll_seconds, self.poll)
 
     @property
     def enabled(self) -> bool:
@@ -126,29 +125,17 @@ class TokenCache:
         self._polled_at = time.monotonic()
 
     def start(self) -> None:
-        """Poll now and keep polling on a daemon thread (unless caching is off)."""
-        if self._interval <= 0 or self._thread is not None:
-            return
-        try:
-            self.poll()
-        except SQLAlchemyError as exc:  # the thread keeps trying; until then, no hits
-            log.warning("token cache poll failed (%s)", type(exc).__name__)
-        self._thread = threading.Thread(target=self._follow, name="token-poller", daemon=True)
-        self._thread.start()
+        """Poll now and keep polling on a daemon thread (unless caching is off).
 
-    def _follow(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                self.poll()
-            except SQLAlchemyError as exc:
-                log.warning("token cache poll failed (%s)", type(exc).__name__)
-            except Exception:  # a dead poller only disables the cache (see `enabled`)
-                log.exception("token cache poll failed")
+        A failed poll is logged and retried; until one succeeds, nothing hits
+        (see :attr:`enabled`).
+        """
+        if self._interval <= 0 or self._poller.running:
+            return
+        self._poller.call_once()
+        self._poller.start()
 
     def close(self) -> None:
         """Stop polling and forget everything."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._poller.stop()
         self.forget_all()

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from sqlmodel import Session, col, select
 
-from api.hub.tables import StoredRecord
+from api.hub.records.tables import StoredRecord
 from linkage.cluster_io import CLUSTER_COLUMNS
 
 __all__ = ["cluster_csv_chunks", "cluster_rows"]

@@ -89,7 +89,7 @@ class LoopResolver:
 
         Raises:
             InvalidRequest: the query is malformed or carries context.
-            NotReady: there is no model yet.
+            NotReady: the store is not loaded yet.
             AuditUnavailable: the event could not be written (nothing is returned).
         """
         service = self.service

@@ -11,7 +11,7 @@ import orjson
 from sqlmodel import Session, col, select, update
 
 from api.errors import InvalidRequest
-from api.hub.tables import LinkageModelRow, LinkState
+from api.hub.linking.tables import LinkageModelRow, LinkState
 from linkage.errors import ModelError
 from linkage.match.model import FellegiSunterModel
 

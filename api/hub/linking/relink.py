@@ -23,13 +23,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from api.db import session_scope
+from api.db import as_utc, session_scope, utcnow
 from api.errors import Conflict, NotFound
 from api.hub.audit import EventKind, RequestContext, record
 from api.hub.linking import review
 from api.hub.linking.models import activate_model
+from api.hub.linking.tables import LinkageRun, LinkState
 from api.hub.records.store import live_rows, move_subjects
-from api.hub.tables import LinkageRun, LinkState, StoredRecord, as_utc, utcnow
+from api.hub.records.tables import StoredRecord
+from api.schemas.linking import LinkageRunPublic
 from linkage.match.incremental import link_batch
 from linkage.match.pipeline import link_table
 from linkage.row_codec import table_from_blobs
@@ -44,19 +46,20 @@ log = logging.getLogger(__name__)
 _ACTIVE = ("queued", "running")
 
 
-def run_view(run: LinkageRun) -> dict[str, Any]:
-    """The JSON view of a run."""
-    return {
-        "id": run.id,
-        "status": run.status,
-        "stage": run.stage,
-        "progress": round(run.progress, 3),
-        "records": run.records,
-        "subjects": run.subjects,
-        "error": run.error,
-        "created_at": as_utc(run.created_at).isoformat(),
-        "finished_at": as_utc(run.finished_at).isoformat() if run.finished_at else None,
-    }
+def run_view(run: LinkageRun) -> LinkageRunPublic:
+    """The response view of a (stored) run."""
+    assert run.id is not None  # noqa: S101 - flushed rows have ids
+    return LinkageRunPublic(
+        id=run.id,
+        status=run.status,
+        stage=run.stage,
+        progress=round(run.progress, 3),
+        records=run.records,
+        subjects=run.subjects,
+        error=run.error,
+        created_at=as_utc(run.created_at).isoformat(),
+        finished_at=as_utc(run.finished_at).isoformat() if run.finished_at else None,
+    )
 
 
 class RunManager:
@@ -112,13 +115,15 @@ class RunManager:
         with contextlib.suppress(Conflict):
             self.start(None)
 
-    def fail_interrupted(self, session: Session) -> None:
+    def fail_interrupted(self) -> None:
         """Runs left active by a stopped process can never finish: mark them failed."""
         if self._thread is not None and self._thread.is_alive():
             return
-        for run in session.exec(select(LinkageRun).where(col(LinkageRun.status).in_(_ACTIVE))):
-            run.status, run.error, run.finished_at = "failed", "interrupted", utcnow()
-            session.add(run)
+        with session_scope(self.service.engine) as session:
+            active = session.exec(select(LinkageRun).where(col(LinkageRun.status).in_(_ACTIVE)))
+            for run in active:
+                run.status, run.error, run.finished_at = "failed", "interrupted", utcnow()
+                session.add(run)
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until the current run (if any) ends (tests, shutdown)."""
@@ -150,6 +155,7 @@ class RunManager:
                 must_link=must,
                 cannot_link=cannot,
                 settings=self.service.link_settings,
+                id_key=self.service.subject_key,
             )
             self._progress(run_id, "writing", 0.9)
             self._write(run_id, snapshot, result)
@@ -228,7 +234,8 @@ class RunManager:
         with service.write() as (session, state):
             must, cannot = review.constraints(session)
             outcome = link_batch(service.index, table, service.model, service.link_settings,
-                                 must_link=must, cannot_link=cannot)  # fmt: skip
+                                 must_link=must, cannot_link=cannot,
+                                 id_key=service.subject_key)  # fmt: skip
             own = {
                 key: (subject, float(p))
                 for key, subject, p in zip(

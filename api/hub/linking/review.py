@@ -1,11 +1,11 @@
 """Review queue, reviewer constraints and subject events.
 
 Possible matches (``possible_threshold <= p < match_threshold`` across two
-subjects) become :class:`~api.hub.tables.ReviewItem` rows. A linkage reviewer's
+subjects) become :class:`~api.hub.linking.tables.ReviewItem` rows. A linkage reviewer's
 decision becomes a must-link (``same``) or cannot-link (``different``)
-:class:`~api.hub.tables.LinkConstraint`, which every later incremental batch and
+:class:`~api.hub.linking.tables.LinkConstraint`, which every later incremental batch and
 every re-link run honours; it is also applied at once by re-clustering the
-subjects the two records belong to (see :func:`recluster`). Every merge or
+subjects the two records belong to (:func:`linkage.match.recluster.recluster`). Every merge or
 split stored here is also an audit event in the same transaction.
 """
 
@@ -14,31 +14,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import orjson
 from sqlalchemy import insert, or_, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from api.db import utcnow
 from api.hub.audit import RequestContext
 from api.hub.audit.log import record_subject_changes
 from api.hub.identity.service import Principal
-from api.hub.tables import LinkConstraint, ReviewItem, SubjectEventRow, utcnow
-from linkage.match.clustering import cluster_pairs
-from linkage.match.index import LinkIndex
-from linkage.match.model import FellegiSunterModel
-from linkage.match.pipeline import LinkSettings
-from linkage.match.subjects import SubjectEvent, assign_subject_ids
+from api.hub.linking.tables import LinkConstraint, ReviewItem, SubjectEventRow
+from linkage.match.subjects import SubjectEvent
+from linkage.records import RecordKey
 
 __all__ = [
     "constraints",
     "obsolete_review",
-    "recluster",
     "record_events",
     "record_events_and_review",
 ]
 
-RecordKey = tuple[str, str]
 KeyPair = tuple[RecordKey, RecordKey]
 
 
@@ -161,50 +156,3 @@ def obsolete_review(session: Session, key: RecordKey) -> None:
     for item in items:
         item.status = "obsolete"
         session.add(item)
-
-
-def recluster(
-    index: LinkIndex,
-    subject_ids: Sequence[str],
-    model: FellegiSunterModel,
-    settings: LinkSettings,
-    must: Sequence[KeyPair],
-    cannot: Sequence[KeyPair],
-) -> tuple[dict[RecordKey, str], list[SubjectEvent]]:
-    """Re-cluster the members of a few subjects under the current constraints.
-
-    Every pair of members is scored (subjects are small), clustered with the
-    batch rules and constraints, and named with stable ids relative to the
-    current assignment — so a cannot-link splits a subject and a must-link
-    merges two, with the usual merge/split events.
-
-    Returns:
-        The new subject of every member whose subject changes, and the events.
-    """
-    rows = [row for s in dict.fromkeys(subject_ids) for row in index.member_rows(s)]
-    if not rows:
-        return {}, []
-    table = index.take(np.array(rows, dtype=np.int64))
-    keys = table.keys()
-    left, right = np.triu_indices(len(keys), k=1)
-    left, right = left.astype(np.int64), right.astype(np.int64)
-    weight, _ = model.match_weight(table, left, right)
-    position = {key: i for i, key in enumerate(keys)}
-    labels = cluster_pairs(
-        len(keys),
-        left,
-        right,
-        model.probability(weight),
-        match_threshold=settings.match_threshold,
-        merge_threshold=settings.merge_threshold,
-        must_link=_local(must, position),
-        cannot_link=_local(cannot, position),
-    )
-    previous = {key: index.subject_of(key) or "" for key in keys}
-    names, events = assign_subject_ids(keys, labels, previous)
-    changes = {key: name for key, name in zip(keys, names, strict=True) if previous[key] != name}
-    return changes, events
-
-
-def _local(pairs: Sequence[KeyPair], position: dict[RecordKey, int]) -> list[tuple[int, int]]:
-    return [(position[a], position[b]) for a, b in pairs if a in position and b in position]

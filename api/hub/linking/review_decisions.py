@@ -2,7 +2,7 @@
 
 ``same`` stores a must-link, ``different`` a cannot-link, between the item's two
 records; then the subjects of both records are re-clustered at once under all
-constraints (:func:`api.hub.linking.review.recluster`), so the decision takes
+constraints (:func:`linkage.match.recluster.recluster`), so the decision takes
 effect immediately, and every later incremental batch and re-link honours it.
 The decision and the merges/splits it causes are audit events in the same
 transaction.
@@ -14,12 +14,20 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
 
+from api.db import utcnow
 from api.errors import Conflict, InvalidRequest, NotFound, NotReady
 from api.hub.audit import EventKind, RequestContext, record
 from api.hub.identity.service import Principal
 from api.hub.linking import review
+from api.hub.linking.tables import LinkConstraint, ReviewItem
 from api.hub.records.store import move_subjects
-from api.hub.tables import LinkConstraint, ReviewItem, utcnow
+from api.schemas.linking import (
+    ReviewDecisionPublic,
+    ReviewItemPublic,
+    ReviewRecordPublic,
+    SubjectChangePublic,
+)
+from linkage.match.recluster import recluster
 
 if TYPE_CHECKING:
     from api.hub.linking.service import LinkService
@@ -29,7 +37,7 @@ __all__ = ["decide", "open_items"]
 _KINDS = {"same": "must_link", "different": "cannot_link"}
 
 
-def open_items(service: LinkService, limit: int, offset: int) -> list[dict[str, Any]]:
+def open_items(service: LinkService, limit: int, offset: int) -> list[ReviewItemPublic]:
     """Open review items, most probable first."""
     from api.db import session_scope
 
@@ -41,14 +49,15 @@ def open_items(service: LinkService, limit: int, offset: int) -> list[dict[str, 
             .offset(offset)
             .limit(limit)
         ).all()
-        return [_view(item) for item in items]
+        return [ReviewItemPublic(**_item_fields(item)) for item in items]
 
 
-def _view(item: ReviewItem) -> dict[str, Any]:
+def _item_fields(item: ReviewItem) -> dict[str, Any]:
+    """The fields of a review item's response view (shared by the queue and a decision)."""
     return {
         "id": item.id,
-        "left": {"agency": item.agency_l, "record_id": item.record_id_l},
-        "right": {"agency": item.agency_r, "record_id": item.record_id_r},
+        "left": ReviewRecordPublic(agency=item.agency_l, record_id=item.record_id_l),
+        "right": ReviewRecordPublic(agency=item.agency_r, record_id=item.record_id_r),
         "match_probability": round(item.match_probability, 6),
         "status": item.status,
         "decision": item.decision,
@@ -61,7 +70,7 @@ def decide(
     item_id: int,
     decision: str,
     context: RequestContext | None = None,
-) -> dict[str, Any]:
+) -> ReviewDecisionPublic:
     """Record the decision and re-cluster the two records' subjects."""
     if decision not in _KINDS:
         raise InvalidRequest("decision must be 'same' or 'different'")
@@ -93,9 +102,10 @@ def decide(
             subjects = [
                 s for s in (service.index.subject_of(left), service.index.subject_of(right)) if s
             ]
-            changes, events = review.recluster(
-                service.index, subjects, service.model, service.link_settings, must, cannot
-            )
+            changes, events = recluster(
+                service.index, subjects, service.model, service.link_settings, must, cannot,
+                id_key=service.subject_key,
+            )  # fmt: skip
             move_subjects(session, {k: (s, None) for k, s in changes.items()}, state.seq)
             review.record_events(session, events, None, actor=principal, context=context)
             record(
@@ -113,15 +123,13 @@ def decide(
                 },
             )
         service.index.set_subjects(changes)
-    return {
-        **_view(item),
-        "subjects_changed": len(changes),
-        "events": [
-            {
-                "kind": e.kind,
-                "subject_ids": list(e.subject_ids),
-                "previous_ids": list(e.previous_ids),
-            }
+    return ReviewDecisionPublic(
+        **_item_fields(item),
+        subjects_changed=len(changes),
+        events=[
+            SubjectChangePublic(
+                kind=e.kind, subject_ids=list(e.subject_ids), previous_ids=list(e.previous_ids)
+            )
             for e in events
         ],
-    }
+    )

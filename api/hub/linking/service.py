@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import orjson
@@ -41,7 +41,7 @@ from api.hub.context_crypto import encrypt_contexts, unwrap_data_key
 from api.hub.identity.service import Principal, get_agency
 from api.hub.linking import review
 from api.hub.linking.models import active_model, lock_link_state
-from api.hub.linking.relink import RunManager
+from api.hub.linking.tables import LinkState
 from api.hub.records.store import (
     NewRecord,
     changed_since,
@@ -51,14 +51,16 @@ from api.hub.records.store import (
     upsert_records,
 )
 from api.hub.settings import Settings
-from api.hub.tables import LinkState
+from api.schemas.records import RecordLinkPublic, RecordRetractedPublic, SubmissionPublic
 from api.web.metrics import Metrics
-from linkage.admission.validation import SubmissionLimits, validate_batch
+from linkage.admission import SubmissionLimits, validate_batch
 from linkage.match.incremental import Candidate, link_batch, resolve
 from linkage.match.index import LinkIndex
 from linkage.match.model import FellegiSunterModel
 from linkage.match.pipeline import LinkSettings
-from linkage.match.subjects import new_subject_id
+from linkage.match.prior import prior_model
+from linkage.match.subjects import SubjectIdKey, new_subject_id
+from linkage.records import RecordKey
 from linkage.row_codec import row_blobs, table_from_blobs
 from linkage.schema import default_schema
 from linkage.table import EncodedTable, table_from_records
@@ -68,7 +70,6 @@ __all__ = ["LinkService", "SubmitOutcome"]
 log = logging.getLogger(__name__)
 #: The store's version: every write bumps it (see the module docstring).
 LINK_SEQ = sa_select(LinkState.__table__.c.seq).where(LinkState.__table__.c.id == 1)  # type: ignore[attr-defined]
-RecordKey = tuple[str, str]
 
 
 @dataclass
@@ -82,20 +83,20 @@ class SubmitOutcome:
     merges: int
     linked: bool
 
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON response body."""
-        return {
-            "accepted": len(self.links),
-            "created": self.created,
-            "updated": self.updated,
-            "linked": self.linked,
-            "review_queued": self.review_queued,
-            "merges": self.merges,
-            "records": [
-                {"record_id": r, "subject_id": s, "match_probability": round(p, 6)}
+    def public(self) -> SubmissionPublic:
+        """The response body."""
+        return SubmissionPublic(
+            accepted=len(self.links),
+            created=self.created,
+            updated=self.updated,
+            linked=self.linked,
+            review_queued=self.review_queued,
+            merges=self.merges,
+            records=[
+                RecordLinkPublic(record_id=r, subject_id=s, match_probability=round(p, 6))
                 for r, s, p in self.links
             ],
-        }
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +141,9 @@ class LinkService:
         self.settings = settings
         self.metrics = metrics
         self.link_settings = LinkSettings()
+        #: Names new subjects; derived from the master key, which agencies and
+        #: responders never hold (see :mod:`linkage.match.subject_key`).
+        self.subject_key = SubjectIdKey.from_root(settings.master_key_bytes())
         self.limits = SubmissionLimits(
             max_batch_records=settings.max_batch_records, max_body_bytes=settings.max_body_bytes
         )
@@ -152,7 +156,10 @@ class LinkService:
         self.seq = -1
         self._lock = threading.RLock()
         self._data_keys: dict[str, bytes] = {}
-        self.runs = RunManager(self)
+        #: Called after each submission with (records stored, no model yet): the
+        #: re-link runner starts the first training run from it (wired by
+        #: :class:`api.hub.services.HubServices`).
+        self.on_store_grew: Callable[[int, bool], None] | None = None
 
     # --- synchronisation --------------------------------------------------------
     def load(self) -> None:
@@ -161,7 +168,6 @@ class LinkService:
             state = session.get(LinkState, 1)
             assert state is not None  # noqa: S101 - created by the first migration
             self._reload(session, state, state.seq)
-            self.runs.fail_interrupted(session)
             session.commit()
 
     def _reload(self, session: Session, state: LinkState, seq: int) -> None:
@@ -254,8 +260,7 @@ class LinkService:
         self.seq = seq  # reached only after a successful commit
 
     def close(self) -> None:
-        """Stop background work."""
-        self.runs.shutdown()
+        """Stop background work (none of its own: the runner is stopped by its owner)."""
 
     # --- submission --------------------------------------------------------------
     def _expected_key_id(self, body: bytes) -> str:
@@ -339,7 +344,8 @@ class LinkService:
                 table.keys(), outcome.subject_ids, outcome.match_probability, strict=True
             )
         ]
-        self.runs.maybe_auto_train(len(self.index), self.model is None)
+        if self.on_store_grew is not None:
+            self.on_store_grew(len(self.index), self.model is None)
         return SubmitOutcome(
             created, updated, links, queued, len(outcome.events), self.model is not None
         )
@@ -359,15 +365,16 @@ class LinkService:
             return self._unlinked(table)
         must, cannot = review.constraints(session)
         return link_batch(
-            self.index, table, self.model, self.link_settings, must_link=must, cannot_link=cannot
-        )
+            self.index, table, self.model, self.link_settings, must_link=must, cannot_link=cannot,
+            id_key=self.subject_key,
+        )  # fmt: skip
 
     def _unlinked(self, table: EncodedTable) -> _Unlinked:
         assert self.index is not None  # noqa: S101
         subjects = []
         for key in table.keys():  # noqa: SIM118 - EncodedTable.keys(), not a dict
             current = self.index.subject_of(key)
-            subjects.append(current or new_subject_id([key], set()))
+            subjects.append(current or new_subject_id([key], set(), id_key=self.subject_key))
         return _Unlinked(self.index.generation, table, subjects, np.zeros(len(table)))
 
     def _data_key(self, agency: str) -> bytes:
@@ -382,7 +389,7 @@ class LinkService:
 
     def retract(
         self, principal: Principal, record_id: str, context: RequestContext | None = None
-    ) -> dict[str, Any]:
+    ) -> RecordRetractedPublic:
         """Retract one record of the principal's agency."""
         with self._lock:
             with self.write() as (session, state):
@@ -399,7 +406,7 @@ class LinkService:
                 )  # fmt: skip
             if self.index is not None:
                 self.index.remove([(principal.agency, record_id)])
-        return {"record_id": record_id, "retracted": True}
+        return RecordRetractedPublic(record_id=record_id, retracted=True)
 
     # --- reads ---------------------------------------------------------------------
     def resolve(
@@ -444,12 +451,18 @@ class LinkService:
         finally:
             self._lock.release()
 
+    @property
+    def model_source(self) -> Literal["trained", "prior"]:
+        """Which model scores resolves now: ``trained`` (this hub's) or ``prior``."""
+        return "trained" if self.model is not None else "prior"
+
     def _rank(self, table: EncodedTable) -> list[Candidate]:
-        if self.model is None or self.index is None:
-            raise NotReady("no linkage model yet: run a re-link (POST /v1/linkage/runs)")
-        if table.key_id != self.index.key_id:
+        if self.index is None:
+            raise NotReady("the linkage store is not loaded yet")
+        if len(self.index) and table.key_id != self.index.key_id:
             raise InvalidRequest("the query is encoded with another linkage key")
-        return resolve(self.index, table, self.model, self.link_settings)
+        model = self.model or prior_model(table.schema_version, table.key_id)
+        return resolve(self.index, table, model, self.link_settings)
 
 
 def _declared(body: bytes, name: str) -> str:

@@ -1,13 +1,13 @@
-"""Alembic environment: migrates through the engine handed over by ``api.db``."""
+"""Alembic environment: migrates through the engine that :func:`alembic_config` hands over."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlmodel import SQLModel
 
-import api.hub.audit.tables  # registers the audit tables on SQLModel.metadata
-import api.hub.policy_tables  # registers the policy and consent tables
-import api.hub.tables  # noqa: F401 - registers the tables on SQLModel.metadata
+from api.hub.migrations import register_tables
+
+register_tables()
 
 engine = context.config.attributes["engine"]
 with engine.begin() as connection:

@@ -1,5 +1,6 @@
-"""The privacy-officer workflow: drafts, publish, rollback, diff, what-if, explain, import.
+"""The privacy-officer workflow's writes: drafts, publish, rollback, export and import.
 
+The reads (versions, diff, what-if, explain) are in :mod:`api.hub.policies.reads`.
 Authority first, then validation, then the write with its audit event in one
 transaction. An agency's ``privacy_officer`` edits only the scope of its own
 agency (rules and sharing opt-ins); the ``program_privacy_officer`` edits the
@@ -25,7 +26,8 @@ from api.db import session_scope
 from api.errors import Conflict
 from api.hub.audit import CLI_CONTEXT, EventKind, RequestContext, record, record_alone
 from api.hub.identity.service import Principal
-from api.hub.policies.service import ActivePolicy, PolicyService
+from api.hub.policies.reads import combined_with, scope_label
+from api.hub.policies.service import PolicyService
 from api.hub.policies.store import (
     PROGRAM_SCOPE,
     PublishedPolicy,
@@ -37,10 +39,11 @@ from api.hub.policies.store import (
     published_policy,
     version_label,
 )
-from policy.enforcer import Decision, PolicyEngine, Request
+from api.schemas.policies import PublishPublic, RollbackPublic
+from policy.enforcer import PolicyEngine
 from policy.errors import PolicyAuthorityError, PolicyValidationError
 from policy.policy_file import dump_policy, parse_policy
-from policy.rules import RULE_FIELDS, PolicySet, Rule, SharingPair
+from policy.rules import RULE_FIELDS, Rule, SharingPair
 from policy.validation import (
     check_rule_authority,
     check_sharing_authority,
@@ -48,29 +51,18 @@ from policy.validation import (
     validate_policy_set,
     validate_rule,
 )
-from policy.vocabulary import CATEGORIES, CONSENT_STATES, PURPOSES, ROLES
-from policy.whatif import what_if
 
 __all__ = [
-    "combined_with",
     "create_draft",
-    "explain",
     "export_policy",
     "import_policy",
     "parse_draft",
     "policy_file",
     "publish",
     "rollback",
-    "rule_json",
-    "what_if_version",
 ]
 
 _ENTRY_KEYS = RULE_FIELDS[1:]  # scope comes from the draft
-
-
-def _scope_label(scope: str) -> str:
-    """A scope as an audit id (``*`` is not one)."""
-    return "program_wide" if scope == PROGRAM_SCOPE else scope
 
 
 def parse_draft(
@@ -128,7 +120,7 @@ def _authorise(
             context=context,
             decision="deny",
             rule="policy_scope",
-            details={"operation": "policy_edit", "scope": _scope_label(scope)},
+            details={"operation": "policy_edit", "scope": scope_label(scope)},
         )
         raise
 
@@ -157,19 +149,11 @@ def create_draft(
             details={
                 "action": "draft",
                 "version_id": version_id,
-                "scope": _scope_label(scope),
+                "scope": scope_label(scope),
                 "rules": len(rules),
             },
         )
         return load_version(session, version_id)
-
-
-def combined_with(published: PublishedPolicy, version: StoredVersion) -> PolicySet:
-    """The policy in force with ``version``'s scope replaced by ``version``."""
-    scope = version.scope
-    rules = [r for r in published.policy.rules if r.scope != scope] + list(version.rules)
-    sharing = {p for p in published.policy.sharing if p[0] != scope} | set(version.sharing)
-    return PolicySet(tuple(rules), frozenset(sharing), f"draft-{version.id}")
 
 
 def _publish(
@@ -191,7 +175,7 @@ def _publish(
         details={
             "action": action,
             "version_id": version.id,
-            "scope": _scope_label(version.scope),
+            "scope": scope_label(version.scope),
             "rules": len(version.rules),
             **details,
         },
@@ -201,7 +185,7 @@ def _publish(
 
 def publish(
     service: PolicyService, user: Principal, context: RequestContext, version_id: int
-) -> dict[str, Any]:
+) -> PublishPublic:
     """Publish a draft; this process uses it at once, the others within a poll interval."""
     with session_scope(service.db) as session:
         version = load_version(session, version_id)
@@ -210,12 +194,12 @@ def publish(
             raise Conflict("this version is already published; roll back to publish it again")
         label = _publish(session, user, context, version, "publish")
     service.load()
-    return {"version_id": version_id, "policy_version": label}
+    return PublishPublic(version_id=version_id, policy_version=label)
 
 
 def rollback(
     service: PolicyService, user: Principal, context: RequestContext, version_id: int
-) -> dict[str, Any]:
+) -> RollbackPublic:
     """Publish a copy of an old version of its scope (a new version; history stays)."""
     with session_scope(service.db) as session:
         old = load_version(session, version_id)
@@ -227,91 +211,7 @@ def rollback(
             rollback_of=old.id,
         )  # fmt: skip
     service.load()
-    return {"version_id": new_id, "rollback_of": version_id, "policy_version": label}
-
-
-def rule_json(rule: Rule | None, active: ActivePolicy | None = None) -> dict[str, Any] | None:
-    """A rule as JSON: its fields, its reading and (when in force) its id."""
-    if rule is None:
-        return None
-    out: dict[str, Any] = dict(zip(RULE_FIELDS, rule.to_fields(), strict=True))
-    out["text"] = rule.describe()
-    if active is not None:
-        out["id"] = active.rule_id(rule)
-    return out
-
-
-def _decision_json(decision: Decision, active: ActivePolicy | None) -> dict[str, Any]:
-    return {
-        "allowed": decision.allowed,
-        "reason": decision.reason,
-        "rule": rule_json(decision.rule, active),
-        "would_allow": rule_json(decision.would_allow, active),
-        "explanation": decision.explain(),
-    }
-
-
-def _draft_engine(service: PolicyService, version_id: int) -> PolicyEngine:
-    with session_scope(service.db) as session:
-        version = load_version(session, version_id)
-        combined = combined_with(published_policy(session), version)
-    return PolicyEngine.from_policy_set(combined)
-
-
-def what_if_version(service: PolicyService, version_id: int, limit: int) -> dict[str, Any]:
-    """Every decision the version would change against the policy in force."""
-    active = service.active
-    draft = _draft_engine(service, version_id)
-    report = what_if(active.engine, draft)
-    changes = [
-        {
-            "role": c.request.role,
-            "agency": c.request.agency,
-            "owner": c.request.owner,
-            "category": c.request.category,
-            "purpose": c.request.purpose,
-            **{name: value for name, value in c.request.attributes.items()},
-            "before": _decision_json(c.before, active),
-            "after": _decision_json(c.after, None),
-        }
-        for c in report.changes[:limit]
-    ]
-    summary = [
-        {"owner": o, "category": c, "before": b, "after": a, "count": n}
-        for (o, c, b, a), n in sorted(report.summary().items())
-    ]
-    return {
-        "version_id": version_id,
-        "against": active.version,
-        "combinations": report.combinations,
-        "evaluated": report.evaluated,
-        "changed": len(report.changes),
-        "truncated": len(report.changes) > limit,
-        "summary": summary,
-        "changes": changes,
-    }
-
-
-def explain(
-    service: PolicyService, query: Mapping[str, Any], version_id: int | None = None
-) -> dict[str, Any]:
-    """The decision for one request, and the rule that decided it."""
-    for name, allowed in (
-        ("role", ROLES), ("category", CATEGORIES), ("purpose", PURPOSES),
-        ("consent", CONSENT_STATES),
-    ):  # fmt: skip
-        if query[name] not in allowed:
-            raise PolicyValidationError(name, query[name], f"must be one of {', '.join(allowed)}")
-    validate_agency("agency", query["agency"])
-    validate_agency("owner", query["owner"])
-    active = service.active if version_id is None else None
-    engine = active.engine if active is not None else _draft_engine(service, version_id or 0)
-    request = Request.of(
-        query["role"], query["agency"], query["owner"], query["category"], query["purpose"],
-        consent=query["consent"], break_glass=bool(query["break_glass"]),
-        cjis_authorized=bool(query["cjis_authorized"]),
-    )  # fmt: skip
-    return {"policy_version": engine.version, **_decision_json(engine.decide(request), active)}
+    return RollbackPublic(version_id=new_id, rollback_of=version_id, policy_version=label)
 
 
 def export_policy(engine: Engine) -> str:
@@ -322,7 +222,7 @@ def export_policy(engine: Engine) -> str:
 
 def policy_file(published: PublishedPolicy) -> str:
     """``published`` as a commented policy file, naming the versions it combines."""
-    scopes = ", ".join(f"{_scope_label(s)}={i}" for s, i in sorted(published.versions.items()))
+    scopes = ", ".join(f"{scope_label(s)}={i}" for s, i in sorted(published.versions.items()))
     header = f"Exported policy {published.policy.version} (versions: {scopes or 'none'})."
     return dump_policy(published.policy, header)
 

@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from api.hub.policies.store import PublishedPolicy, policy_state, published_policy
 from api.hub.settings import Settings
+from api.web.poller import Poller
 from policy.enforcer import PolicyEngine
 from policy.rules import Rule
 
@@ -83,8 +83,12 @@ class PolicyService:
         self.settings = settings
         self._active = ActivePolicy(PolicyEngine.unavailable("unloaded"), -1)
         self._reload_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._poller = Poller(
+            "policy-poller",
+            settings.policy_poll_seconds,
+            self.refresh,
+            note=lambda: f"keeping {self._active.version}",
+        )
 
     @property
     def active(self) -> ActivePolicy:
@@ -109,28 +113,13 @@ class PolicyService:
         return True
 
     def start(self) -> None:
-        """Load now and start following publishes (unless polling is turned off)."""
-        self.load()
-        interval = self.settings.policy_poll_seconds
-        if interval > 0 and self._thread is None:
-            self._thread = threading.Thread(
-                target=self._follow, args=(interval,), name="policy-poller", daemon=True
-            )
-            self._thread.start()
+        """Load now and start following publishes (unless polling is turned off).
 
-    def _follow(self, interval: float) -> None:
-        while not self._stop.wait(interval):
-            try:
-                self.refresh()
-            except SQLAlchemyError as exc:  # keep the last good policy; try again
-                log.warning("policy poll failed (%s); keeping %s", type(exc).__name__,
-                            self._active.version)  # fmt: skip
-            except Exception:  # a poller that dies would freeze the policy silently
-                log.exception("policy poll failed; keeping %s", self._active.version)
+        A failed poll keeps the last good policy and tries again on time.
+        """
+        self.load()
+        self._poller.start()
 
     def close(self) -> None:
         """Stop following."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._poller.stop()

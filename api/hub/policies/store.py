@@ -1,8 +1,9 @@
 """Stored policy versions: drafts, publishing, the policy in force, the state counter.
 
 Everything here runs inside the caller's transaction and decides nothing: the
-callers (:mod:`api.hub.policies.admin`, :mod:`api.hub.policies.service`)
-check authority, validate with :mod:`policy.validation` and write audit events.
+callers (:mod:`api.hub.policies.admin`, :mod:`~api.hub.policies.reads`,
+:mod:`~api.hub.policies.service`) check authority, validate with
+:mod:`policy.validation`, write audit events and shape the responses.
 
 The policy in force is, for each scope (``*`` or an agency), the published
 version with the highest ``published_seq``; its label is ``v<policy_state.version>``.
@@ -16,14 +17,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from api.db import as_utc, utcnow
 from api.errors import NotFound
-from api.hub.policy_tables import PolicyRuleRow, PolicyState, PolicyVersion, SharingOptIn
-from api.hub.tables import as_utc, utcnow
+from api.hub.policies.tables import PolicyRuleRow, PolicyState, PolicyVersion, SharingOptIn
 from policy.rules import PolicySet, Rule, SharingPair
 from policy.vocabulary import WILDCARD
 
@@ -69,21 +69,6 @@ class StoredVersion:
     def policy_set(self) -> PolicySet:
         """This version alone as an (unvalidated) policy set."""
         return PolicySet(self.rules, frozenset(self.sharing), f"version-{self.id}")
-
-    def summary(self) -> dict[str, Any]:
-        """JSON-ready metadata (no rules)."""
-        return {
-            "id": self.id,
-            "scope": self.scope,
-            "author": self.author,
-            "note": self.note,
-            "created_at": self.created_at.isoformat(),
-            "published": self.published,
-            "published_as": version_label(self.published_seq) if self.published_seq else None,
-            "published_at": self.published_at.isoformat() if self.published_at else None,
-            "rules": len(self.rules),
-            "shares_with": sorted(recipient for _, recipient in self.sharing),
-        }
 
 
 @dataclass(frozen=True, slots=True)

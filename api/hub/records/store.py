@@ -42,7 +42,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeDecorator, TypeEngine
 from sqlmodel import Session, col, select
 
-from api.hub.tables import RecordContext, StoredRecord, utcnow
+from api.db import utcnow
+from api.hub.records.tables import RecordContext, StoredRecord
+from linkage.records import RecordKey
 
 __all__ = [
     "RecordRow",
@@ -53,7 +55,6 @@ __all__ = [
     "upsert_records",
 ]
 
-RecordKey = tuple[str, str]
 _IN_CHUNK = 500
 _TABLE: Table = StoredRecord.__table__  # type: ignore[attr-defined]
 _CONTEXT: Table = RecordContext.__table__  # type: ignore[attr-defined]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
@@ -11,11 +11,25 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from api.hub.deps import AuditContextDep, SessionDep, SettingsDep, get_engine, require_roles
+from api.hub.deps import (
+    AuditContextDep,
+    SessionDep,
+    SettingsDep,
+    get_engine,
+    require_roles,
+    services_of,
+)
 from api.hub.identity import service as identity
-from api.hub.identity.roles import Role
 from api.hub.identity.service import Principal
 from api.hub.linking.clusters import cluster_csv_chunks
+from api.schemas.identity import (
+    AgencyPublic,
+    CjisPublic,
+    TokenPublic,
+    TokensRevokedPublic,
+    UserPublic,
+)
+from policy.vocabulary import Role
 
 __all__ = ["router"]
 
@@ -57,18 +71,18 @@ def create_agency(
     session: SessionDep,
     request: Request,
     context: AuditContextDep,
-) -> dict[str, str]:
+) -> AgencyPublic:
     """Create an agency (and its wrapped context data key)."""
     agency = identity.create_agency(
-        session, body.name, request.app.state.master_key, actor=admin, context=context
+        session, body.name, services_of(request).master_key, actor=admin, context=context
     )
-    return {"name": agency.name}
+    return AgencyPublic(name=agency.name)
 
 
 @router.post("/users", status_code=201)
 def create_user(
     body: UserCreate, admin: AdminUser, session: SessionDep, context: AuditContextDep
-) -> dict[str, Any]:
+) -> UserPublic:
     """Create a user."""
     user = identity.create_user(
         session,
@@ -79,12 +93,12 @@ def create_user(
         actor=admin,
         context=context,
     )
-    return {
-        "username": user.username,
-        "role": user.role,
-        "agency": body.agency,
-        "cjis_authorized": user.cjis_authorized,
-    }
+    return UserPublic(
+        username=user.username,
+        role=Role(user.role),
+        agency=body.agency,
+        cjis_authorized=user.cjis_authorized,
+    )
 
 
 @router.put("/users/{username}/cjis")
@@ -95,12 +109,12 @@ def set_cjis(
     admin: AdminUser,
     session: SessionDep,
     context: AuditContextDep,
-) -> dict[str, Any]:
+) -> CjisPublic:
     """Grant or withdraw CJIS authorisation (every process within a token-cache poll)."""
     identity.set_cjis(session, username, body.authorized, actor=admin, context=context)
     session.commit()
-    request.app.state.tokens.forget_all()
-    return {"username": username, "cjis_authorized": body.authorized}
+    services_of(request).tokens.forget_all()
+    return CjisPublic(username=username, cjis_authorized=body.authorized)
 
 
 @router.post("/users/{username}/tokens", status_code=201)
@@ -111,12 +125,12 @@ def issue_token(
     settings: SettingsDep,
     context: AuditContextDep,
     body: TokenCreate | None = None,
-) -> dict[str, str]:
+) -> TokenPublic:
     """Issue a token; the response is the only place it is ever shown."""
     days = (body.expires_in_days if body else None) or settings.token_default_days
     token = identity.issue_token(session, username, days, actor=admin, context=context)
     session.commit()  # no log, no token: the commit (event included) precedes the response
-    return {"username": username, "token": token}
+    return TokenPublic(username=username, token=token)
 
 
 @router.delete("/users/{username}/tokens")
@@ -126,15 +140,24 @@ def revoke_tokens(
     admin: AdminUser,
     session: SessionDep,
     context: AuditContextDep,
-) -> dict[str, int]:
+) -> TokensRevokedPublic:
     """Revoke all of a user's tokens (refused by this process at once, by others within a poll)."""
     revoked = identity.revoke_tokens(session, username, actor=admin, context=context)
     session.commit()
-    request.app.state.tokens.forget_all()
-    return {"revoked": revoked}
+    services_of(request).tokens.forget_all()
+    return TokensRevokedPublic(revoked=revoked)
 
 
-@router.get("/clusters", response_class=StreamingResponse)
+@router.get(
+    "/clusters",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "`agency,record_id,subject_id,match_probability` rows, with a header",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
 def export_clusters(
     _admin: AdminUser, engine: Annotated[Engine, Depends(get_engine)]
 ) -> StreamingResponse:

@@ -11,35 +11,39 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from api.errors import Conflict, InvalidRequest, NotFound, NotReady
-from api.hub.audit import EventKind, RequestContext, record
+from api.errors import InvalidRequest, NotReady
+from api.hub.audit import EventKind, RequestContext, access
+from api.hub.audit.access import record_access
 from api.hub.audit.context import request_context
 from api.hub.audit.events import DECISIONS, MAX_REASON_CHARS
 from api.hub.audit.heads import consistency_view, head_view, inclusion_view, list_heads
-from api.hub.audit.search import (
-    EventFilter,
-    break_glass_queue,
-    csv_chunks,
-    disclosures,
-    json_lines,
-    search_events,
-)
+from api.hub.audit.search import EventFilter, csv_chunks, json_lines
 from api.hub.audit.service import AuditService
 from api.hub.audit.signing import public_pem
-from api.hub.audit.tables import AuditEvent, AuditReview
-from api.hub.deps import SessionDep, get_engine, require_roles
-from api.hub.identity.roles import Role
+from api.hub.deps import SessionDep, get_engine, require_roles, services_of
 from api.hub.identity.service import Principal
-from api.hub.tables import utcnow
-from policy.vocabulary import CATEGORIES, PURPOSES
+from api.hub.linking.lineage import subject_lineage
+from api.schemas.audit import (
+    AuditEventPagePublic,
+    BreakGlassQueuePublic,
+    BreakGlassReviewedPublic,
+    ConsistencyProofPublic,
+    DisclosuresPublic,
+    InclusionProofPublic,
+    PublicKeyPublic,
+    TreeHeadPublic,
+    TreeHeadsPublic,
+    VerifyReportPublic,
+)
+from policy.vocabulary import CATEGORIES, PURPOSES, Role
 
 __all__ = ["router"]
 
@@ -49,23 +53,8 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
 
 def _service(request: Request) -> AuditService:
-    service: AuditService = request.app.state.audit
+    service: AuditService = services_of(request).audit
     return service
-
-
-def _logged(
-    session: Session, auditor: Principal, context: RequestContext, action: str, **details: Any
-) -> None:
-    """Record this access to the log and commit it before anything is returned."""
-    record(
-        session,
-        EventKind.AUDIT_ACCESS,
-        actor=auditor,
-        context=context,
-        subject_id=details.pop("subject_id", None),
-        details={"action": action, **details},
-    )
-    session.commit()
 
 
 def _choice(name: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
@@ -114,15 +103,25 @@ def search(
     session: SessionDep,
     limit: Limit = 50,
     before_id: Annotated[int | None, Query(ge=1)] = None,
-) -> dict[str, Any]:
+) -> AuditEventPagePublic:
     """Matching events, newest first; pass ``next_before_id`` back for the next page."""
-    events = search_events(session, criteria, limit, before_id)
-    _logged(session, auditor, context, "search", results=len(events), **criteria.as_details())
-    more = len(events) == limit
-    return {"events": events, "next_before_id": events[-1]["id"] if more else None}
+    return access.search_page(session, auditor, context, criteria, limit, before_id)
 
 
-@router.get("/events/export", response_class=StreamingResponse)
+@router.get(
+    "/events/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The events' fields as CSV columns (`seq` first, lists joined by "
+            "`;`, details as JSON), or one JSON object per line",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
 def export(
     criteria: Filter,
     auditor: Auditor,
@@ -132,7 +131,7 @@ def export(
     format: Literal["csv", "jsonl"] = "csv",
 ) -> StreamingResponse:
     """Every matching event, oldest first, as CSV or JSON Lines."""
-    _logged(session, auditor, context, "export", format=format, **criteria.as_details())
+    record_access(session, auditor, context, "export", format=format, **criteria.as_details())
 
     def chunks() -> Iterator[str | bytes]:
         with Session(engine) as reader:
@@ -155,11 +154,9 @@ def break_glass(
     reviewed: bool = False,
     limit: Limit = 50,
     offset: Offset = 0,
-) -> dict[str, Any]:
+) -> BreakGlassQueuePublic:
     """Break-glass events awaiting review (``reviewed=true``: those already reviewed)."""
-    items = break_glass_queue(session, reviewed, limit, offset)
-    _logged(session, auditor, context, "break_glass_queue", results=len(items), reviewed=reviewed)
-    return {"events": items, "reviewed": reviewed, "offset": offset}
+    return access.break_glass_page(session, auditor, context, reviewed, limit, offset)
 
 
 class ReviewNote(BaseModel):
@@ -171,73 +168,46 @@ class ReviewNote(BaseModel):
 @router.post("/break-glass/{event_id}/review", status_code=201)
 def review_break_glass(
     event_id: int, body: ReviewNote, auditor: Auditor, context: Context, session: SessionDep
-) -> dict[str, Any]:
+) -> BreakGlassReviewedPublic:
     """Mark a break-glass event reviewed, with a note (itself an audit event)."""
-    event = session.get(AuditEvent, event_id)
-    if event is None or not event.break_glass:
-        raise NotFound("no such break-glass event")
-    if session.exec(select(AuditReview).where(AuditReview.event_id == event_id)).first():
-        raise Conflict("that break-glass event is already reviewed")
-    note = " ".join(body.note.split())  # as the event stores it
-    record(
-        session,
-        EventKind.AUDIT_BREAK_GLASS_REVIEW,
-        actor=auditor,
-        context=context,
-        subject_id=event.subject_id,
-        reason=note,
-        details={"event_id": event_id},
-    )
-    review = AuditReview(
-        event_id=event_id, reviewed_by=auditor.username, reviewed_at=utcnow(), note=note
-    )
-    session.add(review)
-    session.commit()
-    return {"event_id": event_id, "reviewed_by": auditor.username, "note": note}
+    return access.review_break_glass(session, auditor, context, event_id, body.note)
 
 
 @router.get("/subjects/{subject_id}/disclosures")
 def accounting(
     subject_id: str, auditor: Auditor, context: Context, session: SessionDep
-) -> dict[str, Any]:
+) -> DisclosuresPublic:
     """The person's accounting of disclosures over the last six years."""
-    report = disclosures(session, subject_id)
-    _logged(
-        session,
-        auditor,
-        context,
-        "disclosures",
-        subject_id=subject_id,
-        results=len(report["disclosures"]),
-    )
-    return report
+    lineage = subject_lineage(session, subject_id)
+    return access.accounting(session, auditor, context, subject_id, lineage)
 
 
 @router.get("/verify")
 def verify(
     request: Request, auditor: Auditor, context: Context, session: SessionDep
-) -> dict[str, Any]:
+) -> VerifyReportPublic:
     """Verify the whole log; names the first altered, inserted or deleted event."""
-    _logged(session, auditor, context, "verify")
-    return _service(request).verify().as_dict()
+    record_access(session, auditor, context, "verify")
+    report = _service(request).verify()
+    return VerifyReportPublic.model_validate(report, from_attributes=True)
 
 
 @router.get("/tree-heads")
 def tree_heads(
     auditor: Auditor, context: Context, session: SessionDep, limit: Limit = 50, offset: Offset = 0
-) -> dict[str, Any]:
+) -> TreeHeadsPublic:
     """Signed tree heads, newest first."""
     heads = [head_view(h) for h in list_heads(session, limit, offset)]
-    _logged(session, auditor, context, "tree_heads", results=len(heads))
-    return {"tree_heads": heads, "offset": offset}
+    record_access(session, auditor, context, "tree_heads", results=len(heads))
+    return TreeHeadsPublic(tree_heads=heads, offset=offset)
 
 
 @router.post("/tree-heads", status_code=201)
 def sign_tree_head(
     request: Request, auditor: Auditor, context: Context, session: SessionDep
-) -> dict[str, Any]:
+) -> TreeHeadPublic:
     """Seal what is queued and sign a tree head now."""
-    _logged(session, auditor, context, "sign_tree_head")
+    record_access(session, auditor, context, "sign_tree_head")
     return head_view(_service(request).sealer.sign_head())
 
 
@@ -248,10 +218,10 @@ def inclusion(
     context: Context,
     session: SessionDep,
     tree_size: Annotated[int | None, Query(ge=1)] = None,
-) -> dict[str, Any]:
+) -> InclusionProofPublic:
     """The audit path of an event (default: in the latest signed tree)."""
     view = inclusion_view(session, event_id, tree_size)
-    _logged(session, auditor, context, "inclusion_proof", event_id=event_id)
+    record_access(session, auditor, context, "inclusion_proof", event_id=event_id)
     return view
 
 
@@ -262,20 +232,21 @@ def consistency(
     session: SessionDep,
     first: Annotated[int, Query(ge=0)],
     second: Annotated[int | None, Query(ge=1)] = None,
-) -> dict[str, Any]:
+) -> ConsistencyProofPublic:
     """Proof that the log of ``first`` entries is a prefix of the ``second``."""
     view = consistency_view(session, first, second)
-    _logged(session, auditor, context, "consistency_proof", first=first)
+    record_access(session, auditor, context, "consistency_proof", first=first)
     return view
 
 
 @router.get("/public-key")
 def public_key(
     request: Request, auditor: Auditor, context: Context, session: SessionDep
-) -> dict[str, Any]:
+) -> PublicKeyPublic:
     """The Ed25519 public key tree heads are signed with (PEM) and its id."""
     service = _service(request)
     if service.signer is None:
         raise NotReady("no audit signing key is configured")
-    _logged(session, auditor, context, "public_key")
-    return {"key_id": service.signer.key_id, "public_key": public_pem(service.signer.public_key)}
+    record_access(session, auditor, context, "public_key")
+    signer = service.signer
+    return PublicKeyPublic(key_id=signer.key_id, public_key=public_pem(signer.public_key))

@@ -15,9 +15,14 @@ from fastapi import APIRouter, Body, Depends
 from api.errors import InvalidRequest
 from api.hub.consents import service as consents
 from api.hub.deps import AuditContextDep, SessionDep, require_roles
-from api.hub.identity.roles import Role
 from api.hub.identity.service import Principal
-from policy.consent_fhir import to_fhir
+from api.schemas.consents import (
+    ConsentBundlePublic,
+    ConsentImportPublic,
+    ConsentListPublic,
+    ConsentPublic,
+)
+from policy.vocabulary import Role
 
 __all__ = ["router"]
 
@@ -28,18 +33,20 @@ JsonBody = Annotated[dict[str, Any], Body()]
 
 
 @router.post("", status_code=201)
-def create(body: JsonBody, user: Editor, session: SessionDep, context: AuditContextDep) -> Any:
+def create(
+    body: JsonBody, user: Editor, session: SessionDep, context: AuditContextDep
+) -> ConsentPublic:
     """Record a consent: a FHIR R4 ``Consent`` resource, or ``{record_id, grantor, …}``."""
     consent = consents.create_consent(session, user, context, body)
-    return consents.consent_json(consent)
+    return consents.consent_public(consent)
 
 
 @router.post("/{consent_id}/revoke", status_code=201)
 def revoke(
     consent_id: str, user: Editor, session: SessionDep, context: AuditContextDep
-) -> dict[str, Any]:
+) -> ConsentPublic:
     """Revoke: a new, inactive version; the next request sees it."""
-    return consents.consent_json(consents.revoke_consent(session, user, context, consent_id))
+    return consents.consent_public(consents.revoke_consent(session, user, context, consent_id))
 
 
 @router.get("")
@@ -50,28 +57,33 @@ def list_for_subject(
     consent_id: str | None = None,
     history: bool = False,
     format: str = "json",
-) -> dict[str, Any]:
-    """Consents of a subject's member records (latest versions), or one consent's versions."""
+) -> ConsentListPublic | ConsentBundlePublic:
+    """Consents of a subject's member records (latest versions), or one consent's versions.
+
+    ``format=fhir`` answers with a FHIR R4 Bundle of Consent resources instead.
+    """
     if (subject_id is None) == (consent_id is None):
         raise InvalidRequest("give exactly one of subject_id and consent_id")
     found = consents.list_consents(
         session, user, subject_id=subject_id, consent_id=consent_id, history=history
     )
     if format == "fhir":
-        entries = [{"resource": to_fhir(c)} for c in found]
-        return {"resourceType": "Bundle", "type": "collection", "total": len(entries),
-                "entry": entries}  # fmt: skip
-    return {"consents": [consents.consent_json(c) for c in found]}
+        return consents.fhir_bundle(found)
+    return ConsentListPublic(consents=[consents.consent_public(c) for c in found])
 
 
 @router.get("/export")
-def export(user: Reader, session: SessionDep, agency: str | None = None) -> dict[str, Any]:
+def export(user: Reader, session: SessionDep, agency: str | None = None) -> ConsentBundlePublic:
     """An agency's consents, every version, as a FHIR R4 Bundle of Consent resources."""
     return consents.export_consents(session, user, agency or user.agency)
 
 
 @router.post("/import", status_code=201)
-def import_(body: JsonBody, user: Editor, session: SessionDep, context: AuditContextDep) -> Any:
+def import_(
+    body: JsonBody, user: Editor, session: SessionDep, context: AuditContextDep
+) -> ConsentImportPublic:
     """Store FHIR R4 Consent resources (a Bundle, or one resource), all or nothing."""
     stored = consents.import_consents(session, user, context, body)
-    return {"imported": len(stored), "consents": [consents.consent_json(c) for c in stored]}
+    return ConsentImportPublic(
+        imported=len(stored), consents=[consents.consent_public(c) for c in stored]
+    )

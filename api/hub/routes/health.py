@@ -7,6 +7,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.hub.deps import services_of
+
 __all__ = ["router"]
 
 router = APIRouter(tags=["health"])
@@ -22,11 +24,11 @@ def healthz() -> dict[str, str]:
 def readyz(request: Request) -> JSONResponse:
     """The database answers (the index is loaded before the app starts serving)."""
     try:
-        with request.app.state.engine.connect() as connection:
+        with services_of(request).engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
-    linking = request.app.state.linking
+    linking = services_of(request).linking
     return JSONResponse(
         {
             "status": "ready",
@@ -40,5 +42,5 @@ def readyz(request: Request) -> JSONResponse:
 @router.get("/metrics", response_class=Response)
 def metrics(request: Request) -> Response:
     """Prometheus text exposition."""
-    body = request.app.state.metrics.render()
+    body = services_of(request).metrics.render()
     return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")

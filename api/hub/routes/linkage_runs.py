@@ -6,17 +6,18 @@ item are audit events.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
-from api.hub.deps import AuditContextDep, SessionDep, require_roles
-from api.hub.identity.roles import Role
+from api.hub.deps import AuditContextDep, SessionDep, require_roles, services_of
 from api.hub.identity.service import Principal
 from api.hub.linking.relink import run_view
 from api.hub.linking.review_decisions import decide, open_items
 from api.hub.linking.service import LinkService
+from api.schemas.linking import LinkageRunPublic, ReviewDecisionPublic, ReviewQueuePublic
+from policy.vocabulary import Role
 
 __all__ = ["router"]
 
@@ -26,20 +27,22 @@ router = APIRouter(prefix="/v1/linkage", tags=["linkage"])
 
 
 def _service(request: Request) -> LinkService:
-    service: LinkService = request.app.state.linking
+    service: LinkService = services_of(request).linking
     return service
 
 
 @router.post("/runs", status_code=202)
-def start_run(request: Request, user: Operator, context: AuditContextDep) -> dict[str, Any]:
+def start_run(request: Request, user: Operator, context: AuditContextDep) -> LinkageRunPublic:
     """Re-link the whole store in the background; poll the returned run."""
-    return run_view(_service(request).runs.start(user.user_id, actor=user, context=context))
+    return run_view(services_of(request).runs.start(user.user_id, actor=user, context=context))
 
 
 @router.get("/runs/{run_id}")
-def get_run(run_id: int, request: Request, _user: Operator, session: SessionDep) -> dict[str, Any]:
+def get_run(
+    run_id: int, request: Request, _user: Operator, session: SessionDep
+) -> LinkageRunPublic:
     """A run's status, stage and progress (0-1)."""
-    return run_view(_service(request).runs.get(session, run_id))
+    return run_view(services_of(request).runs.get(session, run_id))
 
 
 @router.get("/review")
@@ -48,9 +51,9 @@ def review_queue(
     _user: Reviewer,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+) -> ReviewQueuePublic:
     """Open possible matches, most probable first."""
-    return {"items": open_items(_service(request), limit, offset)}
+    return ReviewQueuePublic(items=open_items(_service(request), limit, offset))
 
 
 class Decision(BaseModel):
@@ -62,6 +65,6 @@ class Decision(BaseModel):
 @router.post("/review/{item_id}")
 def decide_item(
     item_id: int, body: Decision, request: Request, user: Reviewer, context: AuditContextDep
-) -> dict[str, Any]:
+) -> ReviewDecisionPublic:
     """Settle a possible match; it becomes a must-link or cannot-link constraint."""
     return decide(_service(request), user, item_id, body.decision, context)

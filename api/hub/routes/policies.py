@@ -4,7 +4,10 @@ Privacy officers, the program privacy officer and auditors read the published
 policy (as JSON, or as the commented policy file with ``?format=file``), its
 versions and diffs, and ask what-if and explain. Writing — drafts, publish,
 rollback — is for a ``privacy_officer`` on its own agency's scope and the
-``program_privacy_officer`` on the program-wide scope ``*``.
+``program_privacy_officer`` on the program-wide scope ``*``; so is reading an
+unpublished draft (another scope's draft is absent from listings and a 404).
+The writes are :mod:`api.hub.policies.admin`, the reads :mod:`api.hub.policies.reads`;
+each answers with its :mod:`api.schemas.policies` model.
 """
 
 from __future__ import annotations
@@ -15,13 +18,23 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from api.hub.deps import AuditContextDep, SessionDep, require_roles
-from api.hub.identity.roles import Role
+from api.hub.deps import AuditContextDep, SessionDep, require_roles, services_of
 from api.hub.identity.service import Principal
 from api.hub.policies import admin as policy_admin
+from api.hub.policies import reads as policy_reads
 from api.hub.policies.service import PolicyService
-from api.hub.policies.store import list_versions, load_version, published_policy
-from policy.rules import diff_policies
+from api.hub.policies.store import published_policy
+from api.schemas.policies import (
+    ExplainPublic,
+    PolicyDiffPublic,
+    PublishedPolicyPublic,
+    PublishPublic,
+    RollbackPublic,
+    VersionListPublic,
+    VersionPublic,
+    WhatIfPublic,
+)
+from policy.vocabulary import Role
 
 __all__ = ["router"]
 
@@ -36,7 +49,7 @@ router = APIRouter(prefix="/v1/policies", tags=["policies"])
 
 
 def _service(request: Request) -> PolicyService:
-    service: PolicyService = request.app.state.policy
+    service: PolicyService = services_of(request).policy
     return service
 
 
@@ -51,85 +64,73 @@ class DraftRequest(BaseModel):
     shares_with: list[Any] = Field(default_factory=list, description="recipient agencies")
 
 
-@router.get("", response_model=None)
+_POLICY_FILE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The policy in force; with `?format=file`, the commented policy file.",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get("", response_model=PublishedPolicyPublic, responses=_POLICY_FILE)
 def published(
     request: Request,
     _user: Reader,
     session: SessionDep,
     format: Literal["json", "file"] = "json",
-) -> dict[str, Any] | PlainTextResponse:
+) -> PublishedPolicyPublic | PlainTextResponse:
     """The policy in force: every scope's latest published version, combined."""
     current = published_policy(session)
     if format == "file":
         return PlainTextResponse(policy_admin.policy_file(current))
-    active = _service(request).active
-    return {
-        "policy_version": current.policy.version,
-        "loaded": active.version,
-        "versions": current.versions,
-        "rules": [policy_admin.rule_json(r, active) for r in current.policy.rules],
-        "sharing": [{"owner": o, "recipient": r} for o, r in sorted(current.policy.sharing)],
-    }
+    return policy_reads.published_public(current, _service(request).active)
 
 
 @router.post("/drafts", status_code=201)
 def create_draft(
     body: DraftRequest, request: Request, user: Editor, context: AuditContextDep
-) -> dict[str, Any]:
+) -> VersionPublic:
     """Store a validated draft (a typo is a 422 naming the field)."""
     version = policy_admin.create_draft(
         _service(request), user, context, scope=body.scope, note=body.note,
         entries=body.rules, shares_with=body.shares_with,
     )  # fmt: skip
-    return _version_json(version)
+    return policy_reads.version_public(version)
 
 
 @router.get("/versions")
-def versions(_user: Reader, session: SessionDep, scope: str | None = None) -> dict[str, Any]:
-    """Every version (of one scope), newest first."""
-    return {"versions": [v.summary() for v in list_versions(session, scope)]}
+def versions(user: Reader, session: SessionDep, scope: str | None = None) -> VersionListPublic:
+    """Every version (of one scope) you may read, newest first: others' drafts left out."""
+    return policy_reads.version_list(session, user, scope)
 
 
 @router.get("/versions/{version_id}")
-def version(version_id: int, _user: Reader, session: SessionDep) -> dict[str, Any]:
-    """One version with its rules and opt-ins."""
-    return _version_json(load_version(session, version_id))
-
-
-def _version_json(version: Any) -> dict[str, Any]:
-    return {
-        **version.summary(),
-        "rules": [policy_admin.rule_json(r) for r in version.rules],
-        "rule_ids": list(version.rule_ids),
-    }
+def version(
+    version_id: int, request: Request, user: Reader, session: SessionDep, context: AuditContextDep
+) -> VersionPublic:
+    """One version with its rules and opt-ins (another scope's draft: 404)."""
+    return policy_reads.version_public(
+        policy_reads.readable_version(_service(request), session, user, context, version_id)
+    )
 
 
 @router.get("/diff")
 def diff(
-    _user: Reader,
+    request: Request,
+    user: Reader,
     session: SessionDep,
+    context: AuditContextDep,
     from_version: Annotated[int, Query(alias="from")],
     to_version: Annotated[int, Query(alias="to")],
-) -> dict[str, Any]:
-    """Rules and opt-ins added and removed from one version to another."""
-    change = diff_policies(
-        load_version(session, from_version).policy_set(),
-        load_version(session, to_version).policy_set(),
-    )
-    return {
-        "from": from_version,
-        "to": to_version,
-        "added_rules": [policy_admin.rule_json(r) for r in change.added_rules],
-        "removed_rules": [policy_admin.rule_json(r) for r in change.removed_rules],
-        "added_sharing": [{"owner": o, "recipient": r} for o, r in change.added_sharing],
-        "removed_sharing": [{"owner": o, "recipient": r} for o, r in change.removed_sharing],
-    }
+) -> PolicyDiffPublic:
+    """Rules and opt-ins added and removed from one version to another you may read."""
+    return policy_reads.diff(_service(request), session, user, context, from_version, to_version)
 
 
 @router.post("/versions/{version_id}/publish")
 def publish(
     version_id: int, request: Request, user: Editor, context: AuditContextDep
-) -> dict[str, Any]:
+) -> PublishPublic:
     """Publish a draft of your scope; every process uses it within a second."""
     return policy_admin.publish(_service(request), user, context, version_id)
 
@@ -137,7 +138,7 @@ def publish(
 @router.post("/versions/{version_id}/rollback")
 def rollback(
     version_id: int, request: Request, user: Editor, context: AuditContextDep
-) -> dict[str, Any]:
+) -> RollbackPublic:
     """Publish a copy of an old version of your scope."""
     return policy_admin.rollback(_service(request), user, context, version_id)
 
@@ -146,17 +147,19 @@ def rollback(
 def what_if(
     version_id: int,
     request: Request,
-    _user: Reader,
+    user: Reader,
+    context: AuditContextDep,
     limit: Annotated[int, Query(ge=0, le=100_000)] = 1000,
-) -> dict[str, Any]:
+) -> WhatIfPublic:
     """Every decision the version would change against the published policy."""
-    return policy_admin.what_if_version(_service(request), version_id, limit)
+    return policy_reads.what_if_version(_service(request), user, context, version_id, limit)
 
 
 @router.get("/explain")
 def explain(
     request: Request,
-    _user: Reader,
+    user: Reader,
+    context: AuditContextDep,
     role: str,
     agency: str,
     owner: str,
@@ -166,11 +169,11 @@ def explain(
     break_glass: bool = False,
     cjis_authorized: bool = False,
     version_id: int | None = None,
-) -> dict[str, Any]:
+) -> ExplainPublic:
     """The decision for one request and the rule that decided (published or a version)."""
     query = {
         "role": role, "agency": agency, "owner": owner, "category": category,
         "purpose": purpose, "consent": consent, "break_glass": break_glass,
         "cjis_authorized": cjis_authorized,
     }  # fmt: skip
-    return policy_admin.explain(_service(request), query, version_id)
+    return policy_reads.explain(_service(request), user, context, query, version_id)

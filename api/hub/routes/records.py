@@ -8,17 +8,18 @@ are upserted by ``record_id`` and linked incrementally in one transaction.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.errors import PayloadTooLarge, UnsupportedMediaType
+from api.errors import UnsupportedMediaType
 from api.hub.audit.context import context_of
-from api.hub.deps import AuditContextDep, require_roles
-from api.hub.identity.roles import Role
+from api.hub.deps import AuditContextDep, require_roles, services_of
 from api.hub.identity.service import Principal
 from api.hub.linking.service import LinkService
+from api.schemas.records import RecordRetractedPublic, SubmissionPublic
+from policy.vocabulary import Role
 
 __all__ = ["router"]
 
@@ -28,36 +29,22 @@ router = APIRouter(prefix="/v1/records", tags=["records"])
 _NDJSON = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The body, refusing more than ``limit`` bytes without reading it all."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"request body over {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"request body over {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 @router.post("", responses={413: {}, 415: {}, 422: {}})
-async def submit_records(request: Request, steward: Steward) -> dict[str, Any]:
+async def submit_records(request: Request, steward: Steward) -> SubmissionPublic:
     """Upsert and link a batch of encoded records of the steward's agency."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in _NDJSON:
         raise UnsupportedMediaType("send encoded records as application/x-ndjson")
-    service: LinkService = request.app.state.linking
-    body = await _read_body(request, service.settings.max_body_bytes)
+    service: LinkService = services_of(request).linking
+    body = await request.body()  # at most max_body_bytes: api.web.body_limit saw to it
     outcome = await run_in_threadpool(service.submit, steward, body, context_of(request))
-    return outcome.as_dict()
+    return outcome.public()
 
 
 @router.delete("/{record_id}")
 def retract_record(
     record_id: str, request: Request, steward: Steward, context: AuditContextDep
-) -> dict[str, Any]:
+) -> RecordRetractedPublic:
     """Retract one of the steward's agency's records (its context is deleted)."""
-    service: LinkService = request.app.state.linking
+    service: LinkService = services_of(request).linking
     return service.retract(steward, record_id, context)

@@ -3,7 +3,8 @@
 Resolve answers with subject ids and scores only. The subject view is filtered
 category by category by the published policy and the consent registry
 (:mod:`api.hub.views.service`): allowed categories returned, withheld ones
-with a reason code, *conceal existence* ones absent. ``POST …/break-glass``
+with a reason code, *conceal existence* ones absent, agencies that disclose
+nothing to the user absent too. ``POST …/break-glass``
 grants a responder short-lived emergency access where a rule allows it.
 
 Every answer is an audit event committed before the response leaves: resolve
@@ -21,21 +22,18 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from api.db import session_scope
-from api.errors import InvalidRequest, NotFound
-from api.hub.audit import EventKind, RequestContext, record
-from api.hub.deps import AuditContextDep, SessionDep, require_roles
-from api.hub.identity.roles import RESPONDER_ROLES, Role
+from api.errors import InvalidRequest
+from api.hub.deps import AuditContextDep, SessionDep, require_roles, services_of
 from api.hub.identity.service import Principal
-from api.hub.linking.loop_resolve import LoopResolver, record_resolve
-from api.hub.linking.service import LinkService
-from api.hub.tables import StoredRecord
+from api.hub.linking.members import subject_members
+from api.hub.linking.resolve import resolve_candidates
 from api.hub.views.service import SubjectViews
-from linkage.match.resolve import Candidate
-from policy.vocabulary import PURPOSES
+from api.schemas.subjects import ResolvePublic, SubjectRecordsPublic
+from api.schemas.views import BreakGlassPublic, SubjectViewPublic
+from policy.vocabulary import PURPOSES, RESPONDER_ROLES, Role
 
 __all__ = ["router"]
 
@@ -47,75 +45,22 @@ _MAX_QUERY = 64 * 1024
 T = TypeVar("T")
 
 
-def _resolve_and_record(
-    service: LinkService, user: Principal, body: bytes, context: RequestContext
-) -> list[Candidate]:
-    """Resolve, then write its event; the candidates leave only once the event is stored.
-
-    Resolve reads only the in-memory index (after reading the store's version,
-    and catching up if it moved), so its one write is the audit event: both
-    statements run in autocommit on one connection checkout — two round trips
-    instead of BEGIN, read, write, COMMIT. A failed event raises
-    :class:`~api.errors.AuditUnavailable` and nothing is returned.
-    """
-    with Session(service.autocommit) as session:
-        candidates = service.resolve(user, body, session)
-        record_resolve(session, user, context, candidates)
-    return candidates
-
-
 @router.post("/resolve")
-async def resolve(request: Request, user: Responder, context: AuditContextDep) -> dict[str, Any]:
+async def resolve(request: Request, user: Responder, context: AuditContextDep) -> ResolvePublic:
     """Candidates for one encoded record (a line of ``crosswalk encode``), best first."""
     body = await request.body()
     if len(body) > _MAX_QUERY:
         raise InvalidRequest("a resolve query is one encoded record")
-    resolver: LoopResolver | None = request.app.state.resolver
-    if resolver is not None:  # PostgreSQL: on the event loop (see api.hub.linking.loop_resolve)
-        candidates = await resolver.resolve_and_record(user, body, context)
-    else:
-        service: LinkService = request.app.state.linking
-        candidates = await run_in_threadpool(_resolve_and_record, service, user, body, context)
-    return {
-        "candidates": [
-            {
-                "subject_id": c.subject_id,
-                "match_probability": round(c.match_probability, 6),
-                "zone": c.zone,
-            }
-            for c in candidates
-        ]
-    }
+    services = services_of(request)
+    return await resolve_candidates(services.linking, services.resolver, user, body, context)
 
 
 @router.get("/{subject_id}/records")
 def subject_records(
     subject_id: str, user: Reviewer, session: SessionDep, context: AuditContextDep
-) -> dict[str, Any]:
+) -> SubjectRecordsPublic:
     """The subject's member records: agency, record id, match probability — no context."""
-    rows = session.exec(
-        select(StoredRecord.agency, StoredRecord.record_id, StoredRecord.match_probability)
-        .where(StoredRecord.subject_id == subject_id, col(StoredRecord.retracted).is_(False))
-        .order_by(col(StoredRecord.agency), col(StoredRecord.record_id))
-    ).all()
-    if not rows:
-        raise NotFound("no such subject")
-    record(
-        session,
-        EventKind.SUBJECT_RECORDS,
-        actor=user,
-        context=context,
-        subject_id=subject_id,
-        decision="permit",
-        details={"records": len(rows), "agencies": sorted({a for a, _, _ in rows})},
-    )
-    session.commit()
-    return {
-        "subject_id": subject_id,
-        "records": [
-            {"agency": a, "record_id": r, "match_probability": round(p, 6)} for a, r, p in rows
-        ],
-    }
+    return subject_members(session, user, subject_id, context)
 
 
 def _committed(engine: Engine, act: Callable[..., T], *args: Any) -> T:
@@ -138,9 +83,9 @@ async def subject_view(
     user: Responder,
     context: AuditContextDep,
     purpose: Annotated[str, Query(description=f"one of: {', '.join(PURPOSES)}")],
-) -> dict[str, Any]:
+) -> SubjectViewPublic:
     """The subject's context by agency and category, as policy and consent allow."""
-    views: SubjectViews = request.app.state.views
+    views: SubjectViews = services_of(request).views
     return await run_in_threadpool(
         _committed, views.db, views.view, user, subject_id, purpose, context
     )
@@ -160,9 +105,9 @@ async def break_glass(
     request: Request,
     user: Responder,
     context: AuditContextDep,
-) -> dict[str, Any]:
+) -> BreakGlassPublic:
     """A short-lived emergency grant, where a rule allows break-glass; flagged for review."""
-    views: SubjectViews = request.app.state.views
+    views: SubjectViews = services_of(request).views
     return await run_in_threadpool(
         _committed,
         views.db,

@@ -7,7 +7,9 @@ files turn into after a round trip through a data frame. A trailing time of day
 (``1956-04-12 00:00:00``, as spreadsheet and database exports write) is ignored.
 Two-digit years are ambiguous and day-first European dates cannot be told from
 US ones, so both are refused rather than guessed. Impossible dates (Feb 30),
-years before 1900 and dates after ``today`` are refused too.
+years before 1900 and dates after ``today`` are refused too, and so are the
+placeholders systems write for "unknown" (1 January 1900 and 1901): compared
+as real dates they would link strangers.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import re
 __all__ = ["normalize_birth_date"]
 
 _MIN_YEAR = 1900
+_PLACEHOLDERS = frozenset({datetime.date(1900, 1, 1), datetime.date(1901, 1, 1)})
 # Longer text is no date; the cap also bounds the regex work on hostile input.
 _MAX_LENGTH = 40
 _TIME_OF_DAY = re.compile(r"[\sT]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?\s*\Z", re.ASCII)
@@ -63,4 +66,4 @@ def _parse(raw: str) -> datetime.date | None:
         parsed = datetime.date(int(year), int(month), int(day))
     except ValueError:
         return None
-    return parsed if parsed.year >= _MIN_YEAR else None
+    return parsed if parsed.year >= _MIN_YEAR and parsed not in _PLACEHOLDERS else None

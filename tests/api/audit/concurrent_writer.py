@@ -7,7 +7,8 @@ from multiprocessing.synchronize import Barrier
 from api.db import make_engine, session_scope
 from api.hub.audit import EventKind, record
 from api.hub.audit.sealer import AuditSealer, SealPolicy
-from api.hub.audit.signing import DEV_SIGNING_SEED, TreeHeadSigner, parse_private_key
+from api.hub.audit.signing import TreeHeadSigner, parse_private_key
+from api.hub.settings import DEV_SIGNING_SEED
 
 
 def write_and_seal(database_url: str, worker: int, events: int, barrier: Barrier) -> int:

@@ -45,5 +45,5 @@ def events_of(hub: Hub, **filters: Any) -> list[dict[str, Any]]:
 
 def seal(hub: Hub) -> int:
     """Seal every queued event now."""
-    count: int = hub.client.app.state.audit.sealer.seal()  # type: ignore[attr-defined]
+    count: int = hub.client.app.state.services.audit.sealer.seal()  # type: ignore[attr-defined]
     return count

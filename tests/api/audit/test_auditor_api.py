@@ -13,16 +13,17 @@ import orjson
 import pytest
 from sqlalchemy import text
 
-from api.db import session_scope
+from api.db import session_scope, utcnow
 from api.hub.audit import EventKind, record
 from api.hub.audit.events import build_event
 from api.hub.audit.merkle import verify_consistency
 from api.hub.audit.search import EXPORT_COLUMNS
-from api.hub.audit.signing import DEV_SIGNING_SEED, parse_private_key, verify_head_signature
+from api.hub.audit.signing import parse_private_key, verify_head_signature
 from api.hub.audit.tables import AuditEvent
-from api.hub.identity.roles import Role
 from api.hub.identity.service import Principal
-from api.hub.tables import SubjectEventRow, utcnow
+from api.hub.linking.tables import SubjectEventRow
+from api.hub.settings import DEV_SIGNING_SEED
+from policy.vocabulary import Role
 from tests.api.audit import reference
 from tests.api.audit.helpers import events_of, quiet_hub, seal
 from tests.api.hub import Hub

@@ -37,7 +37,7 @@ def sealing_hub(postgres_database_url: str) -> Iterator[Hub]:
 
 def _assert_one_chain(hub: Hub, expected_events: int) -> None:
     seal(hub)
-    service: AuditService = hub.client.app.state.audit  # type: ignore[attr-defined]
+    service: AuditService = hub.client.app.state.services.audit  # type: ignore[attr-defined]
     report = service.verify()
     assert report.intact, report.problem
     with hub.engine.connect() as db:
@@ -80,7 +80,7 @@ def test_writer_and_sealer_processes_keep_one_chain(
 
 
 def test_concurrent_sealers_never_chain_an_event_twice(pg_hub: Hub) -> None:
-    service: AuditService = pg_hub.client.app.state.audit  # type: ignore[attr-defined]
+    service: AuditService = pg_hub.client.app.state.services.audit  # type: ignore[attr-defined]
     stop = threading.Event()
 
     def sealing() -> None:

@@ -7,17 +7,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from api.db import session_scope
+from api.db import session_scope, utcnow
 from api.errors import InvalidRequest
 from api.hub.audit import EventKind, record
 from api.hub.audit.service import AuditService
-from api.hub.tables import utcnow
 from tests.api.audit.helpers import events_of, quiet_hub
 
 
 def test_a_purge_is_signed_and_the_log_still_verifies(database_url: str) -> None:
     for hub in quiet_hub(database_url):
-        service: AuditService = hub.client.app.state.audit  # type: ignore[attr-defined]
+        service: AuditService = hub.client.app.state.services.audit  # type: ignore[attr-defined]
         with session_scope(hub.engine) as session:
             for i in range(10):
                 record(session, EventKind.SUBJECT_RESOLVE, details={"candidates": i})
@@ -40,7 +39,7 @@ def test_a_purge_is_signed_and_the_log_still_verifies(database_url: str) -> None
 
 def test_a_purge_inside_six_years_is_refused(database_url: str) -> None:
     for hub in quiet_hub(database_url):
-        service: AuditService = hub.client.app.state.audit  # type: ignore[attr-defined]
+        service: AuditService = hub.client.app.state.services.audit  # type: ignore[attr-defined]
 
         with pytest.raises(InvalidRequest, match="6 years"):
             service.purge_before(utcnow() - timedelta(days=365 * 5))
@@ -48,7 +47,7 @@ def test_a_purge_inside_six_years_is_refused(database_url: str) -> None:
 
 def test_events_cannot_be_deleted_outside_a_purge(database_url: str) -> None:
     for hub in quiet_hub(database_url):
-        service: AuditService = hub.client.app.state.audit  # type: ignore[attr-defined]
+        service: AuditService = hub.client.app.state.services.audit  # type: ignore[attr-defined]
         with session_scope(hub.engine) as session:
             record(session, EventKind.SUBJECT_RESOLVE, details={"candidates": 1})
         service.sealer.seal()

@@ -11,11 +11,12 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, text
 
-from api.db import make_engine, upgrade_database
+from api.db import make_engine
 from api.hub.audit import EventKind, record_alone
 from api.hub.audit.sealer import AuditSealer, SealPolicy
 from api.hub.audit.sealer_process import SEAL_INTERVAL_ENV, sealer_process
 from api.hub.audit.verify import verify_log
+from api.hub.migrations import upgrade_database
 
 
 @pytest.fixture

@@ -21,9 +21,10 @@ from api.db import session_scope
 from api.hub.audit import EventKind, record
 from api.hub.audit.events import build_event, canonical_bytes
 from api.hub.audit.sealer import EVENT_COLUMNS
-from api.hub.audit.signing import DEV_SIGNING_SEED, TreeHeadSigner, parse_private_key, public_pem
+from api.hub.audit.signing import TreeHeadSigner, parse_private_key, public_pem
 from api.hub.audit.tables import AuditEvent
 from api.hub.audit.verify import VerifyReport
+from api.hub.settings import DEV_SIGNING_SEED
 from tests.api.audit import reference
 from tests.api.audit.helpers import quiet_hub, seal, tampering
 from tests.api.hub import Hub
@@ -55,7 +56,7 @@ def hub(database_url: str) -> Iterator[Hub]:
 
 
 def _verify(hub: Hub) -> VerifyReport:
-    report: VerifyReport = hub.client.app.state.audit.verify()  # type: ignore[attr-defined]
+    report: VerifyReport = hub.client.app.state.services.audit.verify()  # type: ignore[attr-defined]
     return report
 
 

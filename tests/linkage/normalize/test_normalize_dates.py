@@ -83,5 +83,10 @@ def test_default_today_is_the_current_date() -> None:
     assert normalize_birth_date("1956-04-12") == APRIL_12_1956
 
 
-def test_earliest_accepted_date_is_first_of_1900() -> None:
-    assert normalize_birth_date("1900-01-01", today=TODAY) == datetime.date(1900, 1, 1)
+def test_earliest_accepted_date_is_the_second_of_january_1900() -> None:
+    assert normalize_birth_date("1900-01-02", today=TODAY) == datetime.date(1900, 1, 2)
+
+
+@pytest.mark.parametrize("placeholder", ["01/01/1900", "1900-01-01", "19010101", "1/1/1901"])
+def test_placeholder_dates_are_treated_as_missing(placeholder: str) -> None:
+    assert normalize_birth_date(placeholder, today=TODAY) is None

@@ -206,7 +206,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     # ### end Alembic commands ###
-    # The single row that serialises linking (see api.hub.tables.LinkState).
+    # The single row that serialises linking (see api.hub.linking.tables.LinkState).
     op.bulk_insert(
         sa.table("link_state", sa.column("id"), sa.column("seq"), sa.column("key_id")),
         [{"id": 1, "seq": 0, "key_id": None}],

@@ -4,7 +4,8 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-27
 
-Tables of :mod:`api.hub.policy_tables`. The ``policy_state`` row (id 1, version 0)
+Tables of :mod:`api.hub.policies.tables`, :mod:`api.hub.consents.tables` and
+:mod:`api.hub.views.tables`. The ``policy_state`` row (id 1, version 0)
 is created here, as ``link_state``'s is in ``0001``: every publish bumps it and
 every server process polls it.
 """

@@ -1,4 +1,4 @@
-"""Policy and consent tables (SQLModel); migration ``0003_policy`` creates them.
+"""Policy tables (migration ``0003_policy``): versions, rules, sharing opt-ins, the state row.
 
 * :class:`PolicyVersion` — one version of one scope's rules: ``*`` (program-wide
   guard rails, by the program privacy officer) or an agency name (that agency's
@@ -13,33 +13,23 @@
   scopes only; not transitive).
 * :class:`PolicyState` — one row (id 1) whose ``version`` every publish bumps;
   each server process polls it and reloads its engine when it moves.
-* :class:`ConsentRow` — one version of a FHIR-shaped consent, keyed by the
-  consenting agency's record id; a revocation is a new version.
-* :class:`BreakGlassGrant` — a short-lived emergency-access grant for one user
-  and one subject.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from api.hub.tables import utcnow
+from api.db import utc_column as _when
+from api.db import utcnow
 
 __all__ = [
-    "BreakGlassGrant",
-    "ConsentRow",
     "PolicyRuleRow",
     "PolicyState",
     "PolicyVersion",
     "SharingOptIn",
 ]
-
-
-def _when(nullable: bool = False) -> Column[datetime]:
-    return Column(DateTime(timezone=True), nullable=nullable)
 
 
 class PolicyVersion(SQLModel, table=True):
@@ -86,38 +76,3 @@ class PolicyState(SQLModel, table=True):
     __tablename__ = "policy_state"
     id: int = Field(default=1, primary_key=True)
     version: int = 0
-
-
-class ConsentRow(SQLModel, table=True):
-    """One version of a consent (see :class:`policy.consent.Consent`)."""
-
-    __tablename__ = "consent"
-    __table_args__ = (
-        UniqueConstraint("consent_id", "version", name="uq_consent_version"),
-        Index("ix_consent_owner_record", "owner", "record_id"),
-    )
-    id: int | None = Field(default=None, primary_key=True)
-    consent_id: str = Field(max_length=64, index=True)
-    version: int
-    status: str = Field(max_length=16)
-    owner: str = Field(max_length=64)
-    record_id: str = Field(max_length=128)
-    grantor: str = Field(max_length=200)
-    recipients: str = Field(sa_column=Column(Text, nullable=False))  # JSON list
-    categories: str = Field(sa_column=Column(Text, nullable=False))  # JSON list
-    purposes: str = Field(sa_column=Column(Text, nullable=False))  # JSON list
-    period_start: datetime | None = Field(default=None, sa_column=_when(nullable=True))
-    period_end: datetime | None = Field(default=None, sa_column=_when(nullable=True))
-    recorded: datetime = Field(sa_column=_when())
-    created_by: int | None = Field(default=None, foreign_key="app_user.id")
-
-
-class BreakGlassGrant(SQLModel, table=True):
-    """Emergency access for one user to one subject until ``expires_at``."""
-
-    __tablename__ = "break_glass_grant"
-    id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(foreign_key="app_user.id", index=True)
-    subject_id: str = Field(max_length=32, index=True)
-    granted_at: datetime = Field(default_factory=utcnow, sa_column=_when())
-    expires_at: datetime = Field(sa_column=_when())
