@@ -14,7 +14,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from api.cli import audit_commands, demo, linkage_commands, policy_commands, service_commands
+from api.cli import (
+    audit_commands,
+    demo,
+    gateway_commands,
+    linkage_commands,
+    policy_commands,
+    service_commands,
+)
 
 __all__ = ["main"]
 
@@ -28,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     linkage_commands.register(sub)
     service_commands.register(sub)
+    gateway_commands.register(sub)
     audit_commands.register(sub)
     policy_commands.register(sub)
     demo.register(sub)

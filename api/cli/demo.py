@@ -3,7 +3,9 @@
 Builds the store with :func:`api.demo.builder.build_demo` (encode each agency's
 synthetic CSV, train, submit through the link service, re-link), prints the
 quality against the generator's truth, the tokens to sign in with and a few
-``curl`` calls, then serves until interrupted (``--no-serve`` stops after set-up).
+``curl`` calls, then serves the hub and one agency gateway per demo agency (each
+synced through its gateway, each with the responder page) until interrupted
+(``--no-serve`` stops after set-up).
 """
 
 from __future__ import annotations
@@ -45,12 +47,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _print_examples(base, demo.tokens, demo.query_file, demo.consented_subject)
     if args.no_serve:
         return 0
-    import uvicorn
+    from api.demo.program import serve_program
 
-    from api.hub.app import create_app
-
-    print(f"Serving on {base} (OpenAPI at {base}/docs); Ctrl-C stops.")
-    uvicorn.run(create_app(demo.settings), host=args.host, port=args.port, access_log=False)
+    print(f"Serving the hub on {base} (OpenAPI at {base}/docs) and a gateway per agency;"
+          " Ctrl-C stops.")  # fmt: skip
+    serve_program(demo, args.host, args.port)
     return 0
 
 
