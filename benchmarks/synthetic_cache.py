@@ -53,7 +53,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _ENGINE = Path(linkage.__file__).parent
-_GENERATOR = _ENGINE / "synthetic"
+#: The generator's sources: a change to them invalidates every cached data set.
+_GENERATOR = Path(__file__).resolve().parents[1] / "tools" / "synthetic"
 
 
 @dataclass(frozen=True)

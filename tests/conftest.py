@@ -31,11 +31,16 @@ def _postgres_reachable() -> bool:
         return False
 
 
-def pytest_report_header() -> str:
+def pytest_report_header() -> list[str]:
+    """Say in the header which optional test groups will run."""
+    from tests.browser.conftest import CHROMIUM, missing_browser_piece
+
     state = (
         "reachable" if _postgres_reachable() else "NOT reachable: postgres tests will be skipped"
     )
-    return f"PostgreSQL test server ({_PG_URL}): {state}"
+    missing = missing_browser_piece()
+    browser = f"NOT run: {missing}" if missing else f"chromium {CHROMIUM}"
+    return [f"PostgreSQL test server ({_PG_URL}): {state}", f"browser tests: {browser}"]
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-sync"]  # fmt: skip
 
 
-def _missing() -> str | None:
+def missing_browser_piece() -> str | None:
+    """Why the browser tests cannot run here, or ``None``."""
     if not Path(CHROMIUM).exists():
         return "chromium is not installed (make setup installs Debian's chromium)"
     try:
@@ -41,16 +42,10 @@ def _missing() -> str | None:
     return None
 
 
-def pytest_report_header() -> str:
-    """Say in the header whether the browser tests will run."""
-    missing = _missing()
-    return f"browser tests: {'NOT run: ' + missing if missing else 'chromium ' + CHROMIUM}"
-
-
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """A headless Chromium, or a skip (a failure in CI) when a piece is missing."""
-    missing = _missing()
+    missing = missing_browser_piece()
     if missing:
         if os.environ.get("CROSSWALK_REQUIRE_BROWSER") == "1":
             pytest.fail(f"browser tests are required: {missing}")

@@ -23,7 +23,6 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -37,13 +36,14 @@ from api.errors import InvalidRequest, NotFound, NotReady
 from api.hub import audit
 from api.hub.audit import RequestContext
 from api.hub.audit.events import EventKind
-from api.hub.context_crypto import encrypt_contexts, unwrap_data_key
-from api.hub.identity.service import Principal, get_agency
+from api.hub.context_crypto import encrypt_contexts
+from api.hub.identity.data_keys import DataKeys
+from api.hub.identity.service import Principal
 from api.hub.linking import review
 from api.hub.linking.models import active_model, lock_link_state
+from api.hub.linking.submission import Prepared, SubmitOutcome, Unlinked
 from api.hub.linking.tables import LinkState
 from api.hub.records.store import (
-    NewRecord,
     changed_since,
     live_rows,
     mark_retracted,
@@ -51,7 +51,7 @@ from api.hub.records.store import (
     upsert_records,
 )
 from api.hub.settings import Settings
-from api.schemas.records import RecordLinkPublic, RecordRetractedPublic, SubmissionPublic
+from api.schemas.records import RecordRetractedPublic
 from api.web.metrics import Metrics
 from linkage.admission import SubmissionLimits, validate_batch
 from linkage.match.incremental import Candidate, link_batch, resolve
@@ -60,7 +60,6 @@ from linkage.match.model import FellegiSunterModel
 from linkage.match.pipeline import LinkSettings
 from linkage.match.prior import prior_model
 from linkage.match.subjects import SubjectIdKey, new_subject_id
-from linkage.records import RecordKey
 from linkage.row_codec import row_blobs, table_from_blobs
 from linkage.schema import default_schema
 from linkage.table import EncodedTable, table_from_records
@@ -70,64 +69,6 @@ __all__ = ["LinkService", "SubmitOutcome"]
 log = logging.getLogger(__name__)
 #: The store's version: every write bumps it (see the module docstring).
 LINK_SEQ = sa_select(LinkState.__table__.c.seq).where(LinkState.__table__.c.id == 1)  # type: ignore[attr-defined]
-
-
-@dataclass
-class SubmitOutcome:
-    """What a submission did, for the response."""
-
-    created: int
-    updated: int
-    links: list[tuple[str, str, float]]  # record_id, subject_id, match_probability
-    review_queued: int
-    merges: int
-    linked: bool
-
-    def public(self) -> SubmissionPublic:
-        """The response body."""
-        return SubmissionPublic(
-            accepted=len(self.links),
-            created=self.created,
-            updated=self.updated,
-            linked=self.linked,
-            review_queued=self.review_queued,
-            merges=self.merges,
-            records=[
-                RecordLinkPublic(record_id=r, subject_id=s, match_probability=round(p, 6))
-                for r, s, p in self.links
-            ],
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    """A validated record in its stored form, made before the linking lock."""
-
-    record_id: str
-    schema_version: str
-    key_id: str
-    encoding: bytes  # row blob
-    context: dict[str, bytes]  # category -> ciphertext
-
-    def linked(self, subject_id: str, match_probability: float) -> NewRecord:
-        """The row to write once linking has chosen the subject."""
-        return NewRecord(
-            self.record_id, self.schema_version, self.key_id, self.encoding,
-            subject_id, match_probability, self.context,
-        )  # fmt: skip
-
-
-@dataclass
-class _Unlinked:
-    """Outcome without a model: every new record is its own subject (until a run)."""
-
-    generation: int
-    table: EncodedTable
-    subject_ids: list[str]
-    match_probability: Any
-    subject_changes: dict[RecordKey, str] = field(default_factory=dict)
-    events: list[Any] = field(default_factory=list)
-    review_pairs: list[tuple[RecordKey, RecordKey, float]] = field(default_factory=list)
 
 
 class LinkService:
@@ -155,7 +96,7 @@ class LinkService:
         self.model_id: int | None = None
         self.seq = -1
         self._lock = threading.RLock()
-        self._data_keys: dict[str, bytes] = {}
+        self._data_keys = DataKeys(settings.master_key_bytes())
         #: Called after each submission with (records stored, no model yet): the
         #: re-link runner starts the first training run from it (wired by
         #: :class:`api.hub.services.HubServices`).
@@ -290,12 +231,13 @@ class LinkService:
         )
         records = batch.records
         table = table_from_records(records, source="batch")
-        data_key = self._data_key(principal.agency)
+        with Session(self.engine) as session:
+            data_key = self._data_keys.get(session, principal.agency)
         contexts = encrypt_contexts(
             data_key, [(r.record_id, r.context) for r in records], agency=principal.agency
         )
         rows = [
-            _Prepared(r.record_id, r.schema_version, r.key_id, blob, context)
+            Prepared(r.record_id, r.schema_version, r.key_id, blob, context)
             for r, blob, context in zip(records, row_blobs(table), contexts, strict=True)
         ]
         with self._lock:
@@ -304,7 +246,7 @@ class LinkService:
     def _submit(
         self,
         principal: Principal,
-        rows: list[_Prepared],
+        rows: list[Prepared],
         table: EncodedTable,
         context: RequestContext | None,
     ) -> SubmitOutcome:
@@ -369,23 +311,13 @@ class LinkService:
             id_key=self.subject_key,
         )  # fmt: skip
 
-    def _unlinked(self, table: EncodedTable) -> _Unlinked:
+    def _unlinked(self, table: EncodedTable) -> Unlinked:
         assert self.index is not None  # noqa: S101
         subjects = []
         for key in table.keys():  # noqa: SIM118 - EncodedTable.keys(), not a dict
             current = self.index.subject_of(key)
             subjects.append(current or new_subject_id([key], set(), id_key=self.subject_key))
-        return _Unlinked(self.index.generation, table, subjects, np.zeros(len(table)))
-
-    def _data_key(self, agency: str) -> bytes:
-        """The agency's unwrapped context data key (read once per process)."""
-        key = self._data_keys.get(agency)
-        if key is None:
-            with Session(self.engine) as session:
-                wrapped = get_agency(session, agency).wrapped_data_key
-            key = unwrap_data_key(self.settings.master_key_bytes(), wrapped, agency)
-            self._data_keys[agency] = key
-        return key
+        return Unlinked(self.index.generation, table, subjects, np.zeros(len(table)))
 
     def retract(
         self, principal: Principal, record_id: str, context: RequestContext | None = None
