@@ -24,6 +24,7 @@ beside it. Then, in one run, side by side:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import statistics
 import tempfile
@@ -46,7 +47,7 @@ from api.hub.identity import service as identity
 from api.hub.migrations import upgrade_database
 from api.hub.policies.admin import import_policy
 from api.hub.settings import Settings
-from benchmarks.common import format_table
+from benchmarks.common import format_table, fresh_schema
 from linkage.encode.encoding import RecordEncoder
 from linkage.encode.keys import generate_secret, write_secret
 
@@ -126,9 +127,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sync-records", type=int, default=100_000)
     parser.add_argument("--port", type=int, default=8650)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp_dir:
+    with tempfile.TemporaryDirectory() as tmp_dir, contextlib.ExitStack() as stack:
         tmp = Path(tmp_dir)
-        url = args.postgres_url or f"sqlite:///{tmp / 'hub.db'}"
+        url = (
+            stack.enter_context(fresh_schema(args.postgres_url, "bench_gateway"))
+            if args.postgres_url
+            else f"sqlite:///{tmp / 'hub.db'}"
+        )
         settings = Settings(database_url=url, environment="development", auto_train_records=10**9)
         tokens = _seed(settings)
         write_secret(tmp / "program.key", generate_secret())
