@@ -82,6 +82,10 @@ def test_a_medic_finds_a_person_reads_what_policy_allows_and_breaks_the_glass(
 ) -> None:
     person = _person_at_police_and_bh(program, fixtures_dir)
     page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+    sizes: list[int] = []
+    documents: list[str] = []
+    page.on("response", lambda r: sizes.append(len(r.body())) if r.status == 200 else None)
+    page.on("request", lambda r: documents.append(r.url) if r.resource_type == "document" else None)
     page.goto(ems_page)
     _axe(page, "1-signin")
     _tab_to(page, "#token")
@@ -101,6 +105,10 @@ def test_a_medic_finds_a_person_reads_what_policy_allows_and_breaks_the_glass(
     _tab_to(page, "a[href^='/subjects/']")
     page.keyboard.press("Enter")
     page.wait_for_selector("h1:has-text('Context')")
+    after_signin = documents[
+        documents.index(next(d for d in documents if d.endswith("/search"))) + 1 :
+    ]
+    assert len(after_signin) <= 3, after_signin  # search, then the person's context
     _axe(page, "4-context")
     text = page.inner_text("main")
     assert "Behavioral Health" in text
@@ -119,6 +127,7 @@ def test_a_medic_finds_a_person_reads_what_policy_allows_and_breaks_the_glass(
     assert person["crisis_plan"] in text
     assert person["substance_use_note"] in text
     assert "42 CFR Part 2 notice" in text
+    assert max(sizes) <= 100 * 1024  # every page and the stylesheet
 
 
 def test_every_page_is_small(program: Program, ems_page: str, browser: Any) -> None:
