@@ -48,7 +48,9 @@ def run_admin(args: argparse.Namespace, settings: Settings) -> int:
                 _say(f"CJIS authorisation of {args.username}: {args.state}")
             elif args.verb == "issue-token":
                 days = settings.token_default_days if args.expires_in is None else args.expires_in
-                token = identity.issue_token(session, args.username, days, context=CLI_CONTEXT)
+                token = identity.issue_token(
+                    session, args.username, days, context=CLI_CONTEXT, issued_by="cli"
+                )
                 session.commit()  # printed only once it (and its audit event) is stored
                 print(token)
             elif args.verb == "revoke-token":

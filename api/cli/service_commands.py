@@ -82,6 +82,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url)
     upgrade_database(engine)
     engine.dispose()
+    _exit_on_signals()
     with sealer_process(settings.audit_seal_interval_seconds):  # one, outside the workers
         uvicorn.run(
             "api.hub.app:create_app",
@@ -89,10 +90,32 @@ def cmd_serve(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             workers=args.workers,
+            # uvicorn believes X-Forwarded-For from loopback unless told otherwise:
+            # only the configured proxies, and by default none.
+            proxy_headers=bool(settings.trusted_proxies.strip()),
+            forwarded_allow_ips=settings.trusted_proxies.strip() or None,
             log_level="info",
             access_log=False,  # paths carry subject ids; metrics cover request counts
         )
     return 0
+
+
+def _exit_on_signals() -> None:
+    """Turn SIGTERM and SIGINT into ``SystemExit``, so ``finally`` blocks stop the children.
+
+    uvicorn catches both, shuts down, then raises the signal again with the
+    handler it found installed. Under Python's default SIGTERM disposition that
+    killed the process outright, and the sealer process (and its resource
+    tracker) outlived it; with this handler the re-raised signal unwinds
+    ``sealer_process``, which stops the child before the server exits.
+    """
+    import signal
+
+    def _exit(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _exit)
+    signal.signal(signal.SIGINT, _exit)
 
 
 def cmd_admin(args: argparse.Namespace) -> int:

@@ -7,7 +7,8 @@ builds a dependency that also checks the role; ``AuditContextDep`` is the
 request id and client address for audit events. Routes declare exactly one of
 these and stay thin. A refused token (``auth.failure``) or role
 (``access.denied``) is an audit event written in a transaction of its own:
-there is no act for it to join.
+there is no act for it to join. Refused tokens are throttled to one event per
+client address a minute, with a count (:mod:`api.hub.audit.throttle`).
 """
 
 from __future__ import annotations
@@ -121,6 +122,9 @@ async def get_current_user(
             return cached
         return await run_in_threadpool(_authenticate_from_store, engine, tokens, digest)
     except AuthenticationError:
+        count = services_of(request).auth_failures.admit(context.client)
+        if count is None:
+            raise  # counted in the next event for this client
         cause = "missing_token" if credentials is None else "invalid_token"
         await run_in_threadpool(
             record_alone,
@@ -128,7 +132,7 @@ async def get_current_user(
             EventKind.AUTH_FAILURE,
             context=context,
             decision="deny",
-            details={"cause": cause, "operation": _operation(request)},
+            details={"cause": cause, "operation": _operation(request), "count": count},
         )
         raise
 

@@ -10,13 +10,15 @@ being built inside it — and where they start and stop in a fixed order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from anyio import to_thread
 from sqlalchemy import Engine
 
 from api.db import make_engine
+from api.hub.audit import EventKind, RequestContext, record_alone
 from api.hub.audit.service import AuditService
+from api.hub.audit.throttle import AuthFailureThrottle
 from api.hub.identity.token_cache import TokenCache
 from api.hub.linking.loop_resolve import LoopResolver
 from api.hub.linking.relink import RunManager
@@ -45,6 +47,7 @@ class HubServices:
     resolver: LoopResolver | None
     policy: PolicyService
     views: SubjectViews
+    auth_failures: AuthFailureThrottle = field(default_factory=AuthFailureThrottle)
 
     @classmethod
     def start(cls, settings: Settings, metrics: Metrics, *, migrate: bool = True) -> HubServices:
@@ -78,6 +81,11 @@ class HubServices:
 
     def close(self) -> None:
         """Stop every service, then dispose of the engine."""
+        for client, count in self.auth_failures.drain():  # held back: written on the way out
+            record_alone(
+                self.engine, EventKind.AUTH_FAILURE, context=RequestContext(None, client),
+                decision="deny", details={"cause": "held_back", "count": count},
+            )  # fmt: skip
         self.policy.close()
         self.runs.shutdown()
         self.linking.close()

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
             process may still honour a revoked token; 0 turns the token cache
             off (every request reads its token from the database).
         break_glass_minutes: Lifetime of a break-glass grant.
+        trusted_proxies: Comma-separated addresses (or networks) of reverse
+            proxies whose ``X-Forwarded-For``/``-Proto`` ``crosswalk serve``
+            believes; empty (the default) believes none, not even loopback, so
+            no caller can choose the client address its audit events record.
     """
 
     model_config = SettingsConfigDict(env_prefix="CROSSWALK_", extra="ignore")
@@ -87,6 +91,7 @@ class Settings(BaseSettings):
     policy_poll_seconds: float = Field(default=0.25, ge=0, le=1)
     token_cache_seconds: float = Field(default=0.25, ge=0, le=1)
     break_glass_minutes: float = Field(default=15.0, gt=0, le=240)
+    trusted_proxies: str = ""
 
     @field_validator("database_url")
     @classmethod

@@ -2,14 +2,17 @@
 
 The id is the one :class:`api.web.request_id.RequestIdMiddleware` gave the
 request. :func:`request_context` hands routes the id and the
-client address (as the ASGI server reports it; run uvicorn with ``--proxy-headers``
-behind a trusted proxy) to put in their events.
+client address (as the ASGI server reports it: ``crosswalk serve`` believes
+``X-Forwarded-For`` only from ``CROSSWALK_TRUSTED_PROXIES``) to put in their
+events. An address that is not address-shaped is recorded as unknown: a bad
+header must never fail the request.
 """
 
 from __future__ import annotations
 
 from fastapi import Request
 
+from api.hub.audit.events import client_address
 from api.hub.audit.log import RequestContext
 
 __all__ = ["context_of", "request_context"]
@@ -18,7 +21,7 @@ __all__ = ["context_of", "request_context"]
 def context_of(request: Request) -> RequestContext:
     """The current request's id and client address."""
     rid = request.scope.get("state", {}).get("request_id")
-    client = request.client.host if request.client else None
+    client = client_address(request.client.host) if request.client else None
     return RequestContext(rid, client)
 
 

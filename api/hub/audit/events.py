@@ -5,8 +5,10 @@ and withheld, decision, deciding rule, policy version), when (UTC), why (purpose
 reason, incident number), from where (client address) and under which request id.
 Every field comes from a closed vocabulary or must look like an id (letters, digits,
 ``_ . : -``, no spaces, bounded); the one free-text field is ``reason`` (bounded,
-and refused when it holds an SSN-, date- or phone-shaped run of digits). ``details``
-carries ids, counts and category names only. So an event cannot carry a plaintext
+and refused when it holds an SSN-, date- or phone-shaped run of digits, or a
+name- or street-address-shaped run of words). ``details`` carries ids, counts and
+category names only (and ``token_issued_by``, the issuer of an actor's token when
+an admin or the CLI minted it for them). So an event cannot carry a plaintext
 identifier or a context value by accident: :func:`build_event` raises
 :class:`AuditFieldError` first. (Ids are not scanned for digit patterns: hub-made
 ids are random hex and would trip them by chance, and a refused event fails its act.)
@@ -28,7 +30,7 @@ from typing import Any, Protocol
 import orjson
 
 from api.errors import InvalidRequest
-from api.privacy import looks_identifying
+from api.privacy import looks_identifying, looks_like_name_or_address
 from policy.vocabulary import CATEGORIES, PURPOSES
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "EventValues",
     "build_event",
     "canonical_bytes",
+    "client_address",
     "join_categories",
     "looks_identifying",
     "split_categories",
@@ -118,6 +121,16 @@ class AuditFieldError(InvalidRequest):
     """An event field is outside its vocabulary or could carry plaintext (→ 422)."""
 
 
+def client_address(value: str | None) -> str | None:
+    """``value`` if it can be an event's ``client``, else ``None``.
+
+    The address comes from the connection, or from a trusted proxy's
+    ``X-Forwarded-For``; a malformed one is recorded as unknown rather than
+    failing the request (as :func:`build_event` would, with a 422).
+    """
+    return value if value is not None and _CLIENT.fullmatch(value) else None
+
+
 def _id(name: str, value: str | None, max_chars: int = 128) -> str | None:
     if value is None:
         return None
@@ -178,6 +191,11 @@ def _reason(reason: str | None) -> str | None:
         raise AuditFieldError(f"a reason is 1-{MAX_REASON_CHARS} printable characters")
     if looks_identifying(text):
         raise AuditFieldError("a reason must not contain identifiers, dates or phone numbers")
+    if looks_like_name_or_address(text):
+        raise AuditFieldError(
+            "a reason must not contain names or addresses (two or more capitalised words"
+            " in a row, or a street address); describe the situation without them"
+        )
     return text
 
 
@@ -199,6 +217,10 @@ class Actor(Protocol):
 
     @property
     def agency(self) -> str: ...
+
+    @property
+    def issued_by(self) -> str | None:
+        """Who minted the caller's token for them (an admin's username, ``cli``), if not they."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,9 +282,24 @@ def build_event(
             "break_glass": bool(break_glass),
             "client": client,
             "request_id": _id("request_id", request_id, 64),
-            "details": _details(details),
+            "details": _details(_with_issuer(details, actor)),
         }
     )
+
+
+def _with_issuer(
+    details: Mapping[str, Any] | None, actor: Actor | None
+) -> Mapping[str, Any] | None:
+    """``details`` plus ``token_issued_by`` when the actor's token was minted by someone else.
+
+    Done here, for every event, rather than at each call site: an admin who issues
+    a token for another user and acts with it must never be logged as that user
+    alone. The value is checked as an id like every other detail.
+    """
+    issuer = actor.issued_by if actor is not None else None
+    if issuer is None:
+        return details
+    return {**(details or {}), "token_issued_by": issuer}
 
 
 def _timestamp(value: datetime) -> str:

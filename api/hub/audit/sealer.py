@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -205,14 +206,26 @@ class AuditSealer:
         return latest
 
     # --- background thread -----------------------------------------------------------
-    def start(self, interval: float) -> None:
+    def start(self, interval: float, heartbeat: Callable[[], None] | None = None) -> None:
         """Seal every ``interval`` seconds in a daemon thread (0: do nothing).
 
         A failed pass (a transient database error) is logged; the next runs on time.
+        ``heartbeat``, if given, is called after every pass, failed or not, so a
+        watchdog can tell a sealer that hangs from one that is merely idle.
         """
         if interval <= 0 or self._poller is not None:
             return
-        self._poller = Poller("audit-sealer", interval, self.seal)
+        task: Callable[[], object] = self.seal
+        if heartbeat is not None:
+            beat = heartbeat
+
+            def task() -> None:
+                try:
+                    self.seal()
+                finally:
+                    beat()
+
+        self._poller = Poller("audit-sealer", interval, task)
         self._poller.start()
 
     def stop(self) -> None:

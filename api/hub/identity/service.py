@@ -51,6 +51,9 @@ class Principal:
     role: Role
     agency: str
     cjis_authorized: bool = False
+    #: The token's issuer when it was minted for this user by someone else (an
+    #: admin's username, or ``cli``); audit events of the request record it.
+    issued_by: str | None = None
 
 
 def _check_name(kind: str, name: str) -> str:
@@ -186,15 +189,26 @@ def issue_token(
     *,
     actor: Principal | None = None,
     context: RequestContext | None = None,
+    issued_by: str | None = None,
 ) -> str:
-    """A new token for ``username``; only its hash is stored (the event names its row id)."""
+    """A new token for ``username``; only its hash is stored (the event names its row id).
+
+    The token is marked with who minted it when that is not ``username``
+    themselves: ``issued_by`` if given (the CLI passes ``cli``), else an
+    ``actor`` other than the user. Acts done with it are then audited as
+    issued by them (:attr:`Principal.issued_by`).
+    """
     if not 0 < expires_in_days <= 3650:
         raise InvalidRequest("expires-in must be between 0 and 3650 days")
     user = _user(session, username)
     assert user.id is not None  # noqa: S101
+    if issued_by is None and actor is not None and actor.user_id != user.id:
+        issued_by = actor.username
     token = new_token()
     expires = utcnow() + timedelta(days=expires_in_days)
-    row = ApiToken(user_id=user.id, token_hash=hash_token(token), expires_at=expires)
+    row = ApiToken(
+        user_id=user.id, token_hash=hash_token(token), expires_at=expires, issued_by=issued_by
+    )
     session.add(row)
     session.flush()
     record(
@@ -255,11 +269,11 @@ def authenticate_digest(session: Session, digest: str) -> tuple[Principal, datet
     row = session.connection().execute(_AUTH, {"digest": digest}).first()
     if row is None:
         raise AuthenticationError("invalid or expired token")
-    revoked_at, expires_at, user_id, username, role, cjis, agency = row
+    revoked_at, expires_at, issued_by, user_id, username, role, cjis, agency = row
     expires_at = as_utc(expires_at)
     if revoked_at is not None or expires_at <= utcnow():
         raise AuthenticationError("invalid or expired token")
-    return Principal(user_id, username, Role(role), agency, bool(cjis)), expires_at
+    return Principal(user_id, username, Role(role), agency, bool(cjis), issued_by), expires_at
 
 
 _TOKEN = ApiToken.__table__  # type: ignore[attr-defined]
@@ -269,6 +283,7 @@ _AUTH = (
     sa_select(
         _TOKEN.c.revoked_at,
         _TOKEN.c.expires_at,
+        _TOKEN.c.issued_by,
         _USER.c.id,
         _USER.c.username,
         _USER.c.role,

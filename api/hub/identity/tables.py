@@ -1,6 +1,7 @@
 """Identity tables: agencies, users, bearer-token digests, the identity state counter.
 
-Migration ``0001_initial`` creates them (``0004``/``0005`` add the state row and the CJIS flag).
+Migration ``0001_initial`` creates them (``0004``/``0005`` add the state row and the CJIS flag,
+``0007`` who issued each token).
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
     expires_at: datetime = Field(sa_column=_when())
     revoked_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    #: Who minted it for someone else: the issuing admin's username, or ``cli`` for
+    #: ``crosswalk admin issue-token``; ``None`` for a token a user was issued by
+    #: themselves or at bootstrap. Every audit event of an act done with the token
+    #: names it (:func:`api.hub.audit.events.build_event`), so an admin reading as
+    #: another user is recorded as such.
+    issued_by: str | None = Field(default=None, max_length=64)
 
 
 class IdentityState(SQLModel, table=True):

@@ -4,19 +4,30 @@
 ``crosswalk serve``, ``crosswalk admin`` and the demo call it before they start.
 :func:`register_tables` imports every domain's table module, so that
 ``SQLModel.metadata`` knows the whole schema (Alembic's env and the migration
-tests need it; the app imports them anyway).
+tests need it; the app imports them anyway). :func:`head_revision` and
+:func:`database_revision` let ``/readyz`` refuse a database left behind.
 """
 
 from __future__ import annotations
 
 import importlib
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine
 
-__all__ = ["TABLE_MODULES", "alembic_config", "register_tables", "upgrade_database"]
+__all__ = [
+    "TABLE_MODULES",
+    "alembic_config",
+    "database_revision",
+    "head_revision",
+    "register_tables",
+    "upgrade_database",
+]
 
 MIGRATIONS = Path(__file__).resolve().parent
 
@@ -49,3 +60,16 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade_database(engine: Engine) -> None:
     """Apply every pending migration (idempotent)."""
     command.upgrade(alembic_config(engine), "head")
+
+
+@cache
+def head_revision() -> str | None:
+    """The newest revision this code's migrations define (read once per process)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def database_revision(connection: Connection) -> str | None:
+    """The revision in the database's ``alembic_version`` (``None``: never migrated)."""
+    return MigrationContext.configure(connection).get_current_revision()

@@ -43,6 +43,7 @@ from api.schemas.audit import (
     TreeHeadsPublic,
     VerifyReportPublic,
 )
+from api.web.int_bounds import BIGINT_MAX, INTEGER_MAX, BigRowId
 from policy.vocabulary import CATEGORIES, PURPOSES, Role
 
 __all__ = ["router"]
@@ -92,7 +93,7 @@ def event_filter(
 
 Filter = Annotated[EventFilter, Depends(event_filter)]
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=INTEGER_MAX)]
 
 
 @router.get("/events")
@@ -102,7 +103,7 @@ def search(
     context: Context,
     session: SessionDep,
     limit: Limit = 50,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=BIGINT_MAX)] = None,
 ) -> AuditEventPagePublic:
     """Matching events, newest first; pass ``next_before_id`` back for the next page."""
     return access.search_page(session, auditor, context, criteria, limit, before_id)
@@ -167,7 +168,7 @@ class ReviewNote(BaseModel):
 
 @router.post("/break-glass/{event_id}/review", status_code=201)
 def review_break_glass(
-    event_id: int, body: ReviewNote, auditor: Auditor, context: Context, session: SessionDep
+    event_id: BigRowId, body: ReviewNote, auditor: Auditor, context: Context, session: SessionDep
 ) -> BreakGlassReviewedPublic:
     """Mark a break-glass event reviewed, with a note (itself an audit event)."""
     return access.review_break_glass(session, auditor, context, event_id, body.note)
@@ -213,11 +214,11 @@ def sign_tree_head(
 
 @router.get("/proofs/inclusion")
 def inclusion(
-    event_id: int,
+    event_id: Annotated[int, Query(ge=1, le=BIGINT_MAX)],
     auditor: Auditor,
     context: Context,
     session: SessionDep,
-    tree_size: Annotated[int | None, Query(ge=1)] = None,
+    tree_size: Annotated[int | None, Query(ge=1, le=BIGINT_MAX)] = None,
 ) -> InclusionProofPublic:
     """The audit path of an event (default: in the latest signed tree)."""
     view = inclusion_view(session, event_id, tree_size)
@@ -230,8 +231,8 @@ def consistency(
     auditor: Auditor,
     context: Context,
     session: SessionDep,
-    first: Annotated[int, Query(ge=0)],
-    second: Annotated[int | None, Query(ge=1)] = None,
+    first: Annotated[int, Query(ge=0, le=BIGINT_MAX)],
+    second: Annotated[int | None, Query(ge=1, le=BIGINT_MAX)] = None,
 ) -> ConsistencyProofPublic:
     """Proof that the log of ``first`` entries is a prefix of the ``second``."""
     view = consistency_view(session, first, second)

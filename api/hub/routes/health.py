@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.hub.deps import services_of
+from api.hub.migrations import database_revision, head_revision
 
 __all__ = ["router"]
 
@@ -22,12 +23,16 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
-    """The database answers (the index is loaded before the app starts serving)."""
+    """The database answers at this code's schema revision (the index is loaded at start)."""
     try:
         with services_of(request).engine.connect() as connection:
             connection.execute(text("SELECT 1"))
+            revision = database_revision(connection)
     except SQLAlchemyError:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+    if revision != head_revision():
+        # A database behind (or ahead of) the code: its queries would fail.
+        return JSONResponse({"status": "unavailable", "database": "schema out of date"}, 503)
     linking = services_of(request).linking
     return JSONResponse(
         {

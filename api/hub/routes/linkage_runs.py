@@ -17,6 +17,7 @@ from api.hub.linking.relink import run_view
 from api.hub.linking.review_decisions import decide, open_items
 from api.hub.linking.service import LinkService
 from api.schemas.linking import LinkageRunPublic, ReviewDecisionPublic, ReviewQueuePublic
+from api.web.int_bounds import INTEGER_MAX, RowId
 from policy.vocabulary import Role
 
 __all__ = ["router"]
@@ -39,7 +40,7 @@ def start_run(request: Request, user: Operator, context: AuditContextDep) -> Lin
 
 @router.get("/runs/{run_id}")
 def get_run(
-    run_id: int, request: Request, _user: Operator, session: SessionDep
+    run_id: RowId, request: Request, _user: Operator, session: SessionDep
 ) -> LinkageRunPublic:
     """A run's status, stage and progress (0-1)."""
     return run_view(services_of(request).runs.get(session, run_id))
@@ -50,7 +51,7 @@ def review_queue(
     request: Request,
     _user: Reviewer,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INTEGER_MAX)] = 0,
 ) -> ReviewQueuePublic:
     """Open possible matches, most probable first."""
     return ReviewQueuePublic(items=open_items(_service(request), limit, offset))
@@ -64,7 +65,7 @@ class Decision(BaseModel):
 
 @router.post("/review/{item_id}")
 def decide_item(
-    item_id: int, body: Decision, request: Request, user: Reviewer, context: AuditContextDep
+    item_id: RowId, body: Decision, request: Request, user: Reviewer, context: AuditContextDep
 ) -> ReviewDecisionPublic:
     """Settle a possible match; it becomes a must-link or cannot-link constraint."""
     return decide(_service(request), user, item_id, body.decision, context)

@@ -34,6 +34,7 @@ from api.schemas.policies import (
     VersionPublic,
     WhatIfPublic,
 )
+from api.web.int_bounds import INTEGER_MAX, RowId
 from policy.vocabulary import Role
 
 __all__ = ["router"]
@@ -106,7 +107,7 @@ def versions(user: Reader, session: SessionDep, scope: str | None = None) -> Ver
 
 @router.get("/versions/{version_id}")
 def version(
-    version_id: int, request: Request, user: Reader, session: SessionDep, context: AuditContextDep
+    version_id: RowId, request: Request, user: Reader, session: SessionDep, context: AuditContextDep
 ) -> VersionPublic:
     """One version with its rules and opt-ins (another scope's draft: 404)."""
     return policy_reads.version_public(
@@ -120,8 +121,8 @@ def diff(
     user: Reader,
     session: SessionDep,
     context: AuditContextDep,
-    from_version: Annotated[int, Query(alias="from")],
-    to_version: Annotated[int, Query(alias="to")],
+    from_version: Annotated[int, Query(alias="from", ge=1, le=INTEGER_MAX)],
+    to_version: Annotated[int, Query(alias="to", ge=1, le=INTEGER_MAX)],
 ) -> PolicyDiffPublic:
     """Rules and opt-ins added and removed from one version to another you may read."""
     return policy_reads.diff(_service(request), session, user, context, from_version, to_version)
@@ -129,7 +130,7 @@ def diff(
 
 @router.post("/versions/{version_id}/publish")
 def publish(
-    version_id: int, request: Request, user: Editor, context: AuditContextDep
+    version_id: RowId, request: Request, user: Editor, context: AuditContextDep
 ) -> PublishPublic:
     """Publish a draft of your scope; every process uses it within a second."""
     return policy_admin.publish(_service(request), user, context, version_id)
@@ -137,7 +138,7 @@ def publish(
 
 @router.post("/versions/{version_id}/rollback")
 def rollback(
-    version_id: int, request: Request, user: Editor, context: AuditContextDep
+    version_id: RowId, request: Request, user: Editor, context: AuditContextDep
 ) -> RollbackPublic:
     """Publish a copy of an old version of your scope."""
     return policy_admin.rollback(_service(request), user, context, version_id)
@@ -145,7 +146,7 @@ def rollback(
 
 @router.post("/versions/{version_id}/what-if")
 def what_if(
-    version_id: int,
+    version_id: RowId,
     request: Request,
     user: Reader,
     context: AuditContextDep,
@@ -168,7 +169,7 @@ def explain(
     consent: str = "none",
     break_glass: bool = False,
     cjis_authorized: bool = False,
-    version_id: int | None = None,
+    version_id: Annotated[int | None, Query(ge=1, le=INTEGER_MAX)] = None,
 ) -> ExplainPublic:
     """The decision for one request and the rule that decided (published or a version)."""
     query = {

@@ -114,7 +114,11 @@ def test_anonymous_calls_are_refused_and_logged(hub: Hub) -> None:
     assert response.status_code == 401
     failures = events_of(hub, kind="auth.failure")
     assert len(failures) == 1
-    assert orjson.loads(failures[0]["details"]) == {"cause": "invalid_token", "operation": "search"}
+    assert orjson.loads(failures[0]["details"]) == {
+        "cause": "invalid_token",
+        "operation": "search",
+        "count": 1,
+    }
 
 
 @pytest.mark.parametrize(("method", "path", "params"), ROUTES)

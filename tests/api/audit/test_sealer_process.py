@@ -7,6 +7,7 @@ import os
 import signal
 import time
 from collections.abc import Iterator
+from multiprocessing.sharedctypes import Synchronized
 
 import pytest
 from sqlalchemy import Engine, text
@@ -121,3 +122,29 @@ def test_the_sealer_vacuums_its_queue_on_postgresql(pg_engine: Engine) -> None:
     assert count >= 1
     _event(engine, 4)
     assert sealer.seal() == 1  # and sealing goes on
+
+
+def _hang(_interval: float, heartbeat: Synchronized[float]) -> None:
+    """A sealer stub that beats once, then hangs (as if stuck in a pass), deaf to SIGTERM."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    heartbeat.value = time.monotonic()
+    while True:
+        time.sleep(1)
+
+
+def _sealer_pids() -> set[int]:
+    return {p.pid for p in multiprocessing.active_children() if "sealer" in p.name and p.pid}
+
+
+def test_a_hung_sealer_process_is_killed_and_restarted() -> None:
+    with sealer_process(0.05, stale_after=1.0, target=_hang):
+        (first,) = _sealer_pids()
+        deadline, replaced = time.monotonic() + 20, set[int]()
+        while time.monotonic() < deadline and not replaced:
+            time.sleep(0.1)
+            replaced = _sealer_pids() - {first}
+        first_gone = not os.path.exists(f"/proc/{first}") or first not in _sealer_pids()
+
+    assert replaced
+    assert first_gone
+    assert _sealer_pids() == set()  # and the hung one is killed on the way out, too
