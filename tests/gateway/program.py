@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.db import make_engine, session_scope
@@ -68,12 +67,12 @@ class Program:
 
     def gateway_settings(self, agency: str, **overrides: object) -> GatewaySettings:
         """Settings of ``agency``'s gateway."""
-        return GatewaySettings(
-            hub_url=self.hub_url, agency=agency, key_file=self.key_file,
-            state_dir=self.tmp / f"gateway-{agency}",
-            context={k: tuple(v) for k, v in FIXTURE_CONTEXT.get(agency, {}).items()},
-            **overrides,  # type: ignore[arg-type]
-        )  # fmt: skip
+        values: dict[str, object] = {
+            "hub_url": self.hub_url, "agency": agency, "key_file": self.key_file,
+            "state_dir": self.tmp / f"gateway-{agency}",
+            "context": {k: tuple(v) for k, v in FIXTURE_CONTEXT.get(agency, {}).items()},
+        }  # fmt: skip
+        return GatewaySettings(**{**values, **overrides})  # type: ignore[arg-type]
 
     def sync(self, agency: str, transport: httpx.BaseTransport | None = None) -> None:
         """Sync ``agency``'s export through its gateway's sync code."""
@@ -92,12 +91,15 @@ class Program:
     @contextmanager
     def gateway(
         self, agency: str, transport: httpx.AsyncBaseTransport | None = None, **overrides: object
-    ) -> Iterator[TestClient]:
-        """``agency``'s gateway app, started (``transport``: what carries its hub calls)."""
+    ) -> Iterator[httpx.Client]:
+        """``agency``'s gateway, served on localhost beside the hub; a client of it.
+
+        ``transport`` carries the gateway's calls to the hub (tests record them).
+        """
         app = create_gateway_app(
             self.gateway_settings(agency, **overrides), hub_transport=transport
         )
-        with TestClient(app) as client:
+        with serve(app) as url, httpx.Client(base_url=url, timeout=30) as client:
             yield client
 
     def auth(self, user: str) -> dict[str, str]:

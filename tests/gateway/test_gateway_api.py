@@ -1,7 +1,7 @@
 """The gateway's JSON API against a live hub: plaintext in, the hub's answers out.
 
-Every test runs with the hub on SQLite and on PostgreSQL, both served on
-localhost; the gateway under test is started per test with its own lifespan.
+Every test runs with the hub on SQLite and on PostgreSQL; hub and gateway are
+both served on localhost (uvicorn), the gateway started per test.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.gateway.program import Program, read_export, running_program
+from tests.live import free_port
 
 
 @pytest.fixture
@@ -114,8 +115,8 @@ def test_a_wrong_token_is_the_hubs_401_and_no_token_is_refused_here(program: Pro
 
 
 def test_a_hub_that_is_down_is_a_503_saying_so(program: Program) -> None:
-    with program.gateway("police_cad", hub_timeout_seconds=1.0) as gateway:
-        gateway.app.state.gateway.hub._client.base_url = "http://127.0.0.1:9"  # nobody there
+    nobody = f"http://127.0.0.1:{free_port()}"  # no hub listens there
+    with program.gateway("police_cad", hub_url=nobody, hub_timeout_seconds=1.0) as gateway:
         response = _resolve(gateway, program, "officer", _person(program))
 
     assert response.status_code == 503
