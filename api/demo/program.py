@@ -25,6 +25,7 @@ from api.gateway.app import create_gateway_app
 from api.gateway.scheduled import run_sync
 from api.gateway.settings import GatewaySettings
 from api.hub.app import create_app
+from policy.vocabulary import RESPONDER_ROLES
 
 __all__ = ["DemoGateway", "demo_gateways", "serve_program"]
 
@@ -47,7 +48,7 @@ def demo_gateways(demo: DemoHub, hub_url: str, port: int) -> list[DemoGateway]:
     """A gateway for every demo agency that has users on a call (or records)."""
     plan = tomllib.loads(DEMO_CONFIG.read_text(encoding="utf-8"))
     stewards = {a: u for u, (role, a, _t) in demo.tokens.items() if role == "data_steward"}
-    responders = {a for _u, (role, a, _t) in demo.tokens.items() if role not in _BACK_OFFICE}
+    responders = {a for _u, (role, a, _t) in demo.tokens.items() if role in RESPONDER_ROLES}
     out: list[DemoGateway] = []
     for agency in plan["agency"]:
         name = agency["name"]
@@ -62,10 +63,6 @@ def demo_gateways(demo: DemoHub, hub_url: str, port: int) -> list[DemoGateway]:
         out.append(DemoGateway(name, port + GATEWAY_PORT_OFFSET + len(out), settings, export,
                                stewards.get(name)))  # fmt: skip
     return out
-
-
-_BACK_OFFICE = {"admin", "auditor", "linkage_reviewer", "privacy_officer",
-                "program_privacy_officer", "data_steward"}  # fmt: skip
 
 
 def _sync_when_up(demo: DemoHub, hub_url: str, gateways: list[DemoGateway]) -> None:

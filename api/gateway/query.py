@@ -14,22 +14,12 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from linkage.encode.encoding import RecordEncoder
+from linkage.schema import IDENTIFIER_FIELDS
 
 __all__ = ["QUERY_FIELDS", "PersonQuery", "QueryRefused", "encode_query"]
 
 #: The identifier fields a query may carry (the canonical input columns).
-QUERY_FIELDS: tuple[str, ...] = (
-    "given_name",
-    "middle_name",
-    "family_name",
-    "birth_date",
-    "sex",
-    "street_address",
-    "city",
-    "postcode",
-    "phone",
-    "ssn",
-)
+QUERY_FIELDS: tuple[str, ...] = IDENTIFIER_FIELDS
 
 _TEXT = Field(default="", max_length=200)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,12 +12,7 @@ from pathlib import Path
 
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from tests.live import free_port
 
 
 def _children(pid: int) -> set[int]:
@@ -65,7 +59,7 @@ def _healthy(port: int, seconds: float) -> bool:
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_serve_stops_its_sealer_process_on_a_signal(tmp_path: Path, signum: int) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "CROSSWALK_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,13 +17,7 @@ from api.hub.identity import service as identity
 from api.hub.migrations import upgrade_database
 from linkage.encode.keys import LinkageSecret
 from tests.api.hub import encode_rows, make_settings, ndjson, read_rows
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.live import free_port
 
 
 @pytest.fixture
@@ -40,7 +33,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
     engine.dispose()
     token_file = tmp_path / "pat.token"
     token_file.write_text(token + "\n")
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     )
@@ -103,6 +96,6 @@ def test_submit_reports_an_unreachable_hub(
     encoded.write_text("{}\n")
     token_file = tmp_path / "t"
     token_file.write_text("cw_x")
-    hub = f"http://127.0.0.1:{_free_port()}"
+    hub = f"http://127.0.0.1:{free_port()}"
     assert main(["submit", str(encoded), "--hub", hub, "--token-file", str(token_file)]) == 2
     assert "cannot reach" in capsys.readouterr().err

@@ -27,13 +27,12 @@ from api.gateway.hub_client import HubUnavailable
 from api.gateway.query import QUERY_FIELDS, PersonQuery
 from api.gateway.responder import AnswerError, resolve_with_aids
 from api.web.sessions import COOKIE, Session, SessionStore
+from policy.vocabulary import PURPOSES
 
-__all__ = ["PURPOSES", "REASON_WORDS", "router"]
+__all__ = ["REASON_WORDS", "router"]
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
-#: Purposes a responder states (the hub's closed list; the hub checks again).
-PURPOSES = ("crisis_response", "public_safety", "treatment", "care_coordination", "emergency")
 
 #: The hub's withheld-reason codes, in words a responder reads on scene.
 REASON_WORDS = {
